@@ -1,0 +1,245 @@
+"""Resolve the context of a claimed number: year, period, region and kind.
+
+The report as a whole has a described year (a review published in January 2021
+describes 2020), a "present" year that 今年 refers to, a region and, rarely, a period.
+Each figure then takes its year from its sentence, else from the nearest heading or
+paragraph that opens with a year, else from the report; its region from the subject
+of its sentence, else from the report; and it is a target when its year lies after
+the described year or the sentence before it says so (预期目标, 力争, 确保, 不少于 ...).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter
+from dataclasses import dataclass
+
+from .normalize import Normalized, Span
+from .regions import Region
+from .rules import Grammar, RuleSet
+
+YEAR_LEAD = 16  # a paragraph "names a year" when one stands in its first characters
+
+
+@dataclass(frozen=True, slots=True)
+class ReportInfo:
+    year: int              # the year the report describes
+    present: int           # the year 今年 means in it
+    region: Region | None
+    period: str = "Y"
+    review: bool = False   # published after the year it describes (work report, communiqué ...)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    value: object
+    reason: str
+
+
+# ----------------------------------------------------------------------------- report level
+
+
+def _years(text: str, g: Grammar, lo: int = 0, hi: int | None = None,
+           heading: bool = False) -> list[tuple[int, int]]:
+    """(offset, year) of each year mention that is not a comparison base."""
+    hi = len(text) if hi is None else hi
+    out = []
+    for m in (g.heading_year if heading else g.year).finditer(text, lo, hi):
+        if g.year_base.search(text, max(lo, m.start() - 4), m.start()):
+            continue
+        out.append((m.start(), int(m.group("y"))))
+    return out
+
+
+def infer_report(norm: Normalized, rs: RuleSet, year: int | None = None, region: str | None = None,
+                 default_year: int = 0) -> ReportInfo:
+    """The report's described year, present year, region and period."""
+    text = norm.text
+    g = rs.grammar
+    head_end = norm.paragraphs[min(len(norm.paragraphs), 6) - 1].end if norm.paragraphs else 0
+    head = text[:head_end]
+    review = g.report["review"].search(text[: max(head_end, 600)]) is not None
+
+    described: int | None = year
+    present: int | None = None
+    if described is None:
+        m = g.report["title_year"].search(head)
+        if m:
+            described = int(m.group("y"))
+    m = g.report["dateline"].search(head)
+    if m:
+        present = int(m.group("y"))
+    else:
+        m = g.report["of_year"].search(text[: max(head_end, 800)])
+        if m:
+            present = int(m.group("y"))
+    if described is None and present is not None:
+        described = present - 1 if review else present
+    if described is None:
+        counts = Counter(y for _, y in _years(text, g))
+        if counts:
+            top = max(counts.values())
+            described = min(y for y, c in counts.items() if c == top)
+    if described is None:
+        described = default_year
+    if present is None or present < described:
+        present = described + 1 if review else described
+
+    reg = rs.gazetteer.get(region) if region else None
+    if region and reg is None:
+        reg = Region(region, "", "county", None, None)
+    if reg is None:
+        reg = rs.gazetteer.infer_report_region(text)
+    pm = g.report["period_title"].search(head)
+    period = _period_name(pm.group("p"), rs) if pm else "Y"
+    return ReportInfo(described, present, reg, period, review)
+
+
+def _period_name(phrase: str, rs: RuleSet) -> str:
+    m = rs.grammar.periods.search(phrase)
+    return _period_of(m, rs.grammar) if m else "Y"
+
+
+def _period_of(m, g: Grammar) -> str:  # noqa: ANN001 - a regex match
+    name = m.lastgroup
+    template = g.period_names[name]
+    groups = {k: v for k, v in m.groupdict().items() if v is not None and k.startswith("m")}
+    return template.format(**groups) if groups else template
+
+
+# ----------------------------------------------------------------------------- document scopes
+
+
+@dataclass(frozen=True)
+class Scopes:
+    """Per-paragraph year scopes, computed once per report."""
+
+    para_starts: list[int]
+    scope_year: list[tuple[int, str] | None]  # year in force at the start of each paragraph, and why
+
+
+def build_scopes(norm: Normalized, info: ReportInfo, rs: RuleSet) -> Scopes:
+    g = rs.grammar
+    text = norm.text
+    current: tuple[int, str] | None = None
+    scope: list[tuple[int, str] | None] = []
+    for idx, p in enumerate(norm.paragraphs):
+        scope.append(current)
+        body_end = min(p.end, p.start + YEAR_LEAD)
+        is_heading = idx in norm.headings
+        ys = _years(text, g, p.start, p.end if is_heading else body_end, heading=is_heading)
+        if ys:
+            current = (ys[0][1], f"{'heading' if is_heading else 'paragraph'} '{text[p.start:p.end][:20]}'")
+            continue
+        if is_heading or text[p.start:p.end].endswith(":"):
+            rel = g.relative_year_re.search(text, p.start, p.end if is_heading else body_end)
+            if rel:
+                y = info.present + g.relative_years[rel.group()]
+                current = (y, f"heading '{text[p.start:p.end][:20]}'")
+    return Scopes([p.start for p in norm.paragraphs], scope)
+
+
+# ----------------------------------------------------------------------------- per figure
+
+
+def resolve_year(text: str, sent: Span, para: Span, pos: int, scopes: Scopes, para_idx: int,
+                 info: ReportInfo, rs: RuleSet) -> Decision:
+    g = rs.grammar
+    best: tuple[int, int, str] | None = None
+    for off, y in _years(text, g, sent.start, pos):
+        best = (off, y, "in the sentence")
+    for m in g.relative_year_re.finditer(text, sent.start, pos):
+        if g.year_base.search(text, max(sent.start, m.start() - 4), m.start()):
+            continue
+        if best is None or m.start() > best[0]:
+            best = (m.start(), info.present + g.relative_years[m.group()], f"'{m.group()}' in the sentence")
+    if best:
+        return Decision(best[1], best[2])
+    # an earlier sentence of the same paragraph that opens with a year
+    k = sent.start
+    while k > para.start:
+        prev_start = max(text.rfind(c, para.start, k - 1) for c in "。!?") + 1
+        prev_start = max(prev_start, para.start)
+        ys = _years(text, g, prev_start, min(k, prev_start + YEAR_LEAD))
+        if ys:
+            return Decision(ys[0][1], "an earlier sentence of the paragraph")
+        k = prev_start
+    scoped = scopes.scope_year[para_idx]
+    if scoped:
+        return Decision(scoped[0], scoped[1])
+    return Decision(info.year, "the report's year")
+
+
+def resolve_period(text: str, sent: Span, pos: int, info: ReportInfo, rs: RuleSet) -> Decision:
+    last = None
+    for m in rs.grammar.periods.finditer(text, sent.start, pos):
+        last = m
+    if last is not None:
+        return Decision(_period_of(last, rs.grammar), f"'{last.group()}' in the sentence")
+    return Decision(info.period, "the report's period")
+
+
+def resolve_region(text: str, sent: Span, anchor_start: int, region_at: tuple[int, int] | None,
+                   info: ReportInfo, rs: RuleSet) -> Decision:
+    gz = rs.gazetteer
+    if region_at is not None:
+        hit = gz.match_at(text, region_at[0], info.region)
+        if hit:
+            return Decision(hit[0], f"reference region '{text[region_at[0]:hit[1]]}'")
+    # The subject is named at the start of the figure's own clause ("其中,孟津区地区生产总值..."),
+    # else at the start of the sentence ("2022年,全区地区生产总值...;固定资产投资..."); a place
+    # named elsewhere is an object or a comparison ("居洛阳市第一", "西安交大...签约").
+    own = _skip_leads(text, _clause_start_at(text, sent.start, anchor_start), rs)
+    for q in (own, _first_subject_pos(text, sent.start, anchor_start, rs)):
+        if q is None or q >= anchor_start:
+            continue
+        hit = gz.match_at(text, q, info.region)
+        if hit and hit[1] <= anchor_start:
+            return Decision(hit[0], f"subject '{text[q:hit[1]]}'")
+    return Decision(info.region, "the report's region")
+
+
+def _clause_start_at(text: str, lo: int, pos: int) -> int:
+    return max([lo] + [text.rfind(c, lo, pos) + 1 for c in ",;:"])
+
+
+def _skip_leads(text: str, pos: int, rs: RuleSet) -> int:
+    """Skip opening phrases such as "2020年," "初步核算," "全年" before a subject."""
+    while True:
+        m = rs.grammar.lead.match(text, pos)
+        if not m or m.end() == pos:
+            return pos
+        pos = m.end()
+
+
+def _first_subject_pos(text: str, lo: int, hi: int, rs: RuleSet) -> int | None:
+    """Where the sentence's first clause with content (not only leads) starts."""
+    pos = lo
+    while pos < hi:
+        q = _skip_leads(text, pos, rs)
+        if q < hi and text[q] not in ",;:":
+            return q
+        pos = q + 1
+    return None
+
+
+def resolve_kind(text: str, sent: Span, pos: int, year: int, info: ReportInfo, family_words,  # noqa: ANN001
+                 rs: RuleSet) -> Decision:
+    g = rs.grammar
+    if year > info.year:
+        return Decision("target", f"{year} is after the report's year {info.year}")
+    clause_start = max(text.rfind(c, sent.start, pos) for c in ",;") + 1
+    clause_start = max(clause_start, sent.start)
+    colon = text.rfind(":", sent.start, pos)
+    spans = [(clause_start, pos)] + ([(sent.start, colon)] if colon >= 0 else [])
+    for lo, hi in spans:
+        if g.actual_words.search(text, lo, hi):
+            return Decision("actual", "achievement against a plan")
+        m = g.target_words.search(text, lo, hi) or (family_words.search(text, lo, hi) if family_words else None)
+        if m:
+            return Decision("target", f"'{m.group()}' before the figure")
+    return Decision("actual", "no target wording")
+
+
+def paragraph_of(norm: Normalized, pos: int, starts: list[int]) -> int:
+    return max(0, bisect.bisect_right(starts, pos) - 1)

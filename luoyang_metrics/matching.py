@@ -1,0 +1,329 @@
+"""Apply the rules: link numbers to the indicator phrases that name them.
+
+A report is scanned twice in all: once for numbers (numbers.py) and once for every
+rule's indicator phrase at the same time (one combined, leftmost-longest pattern).
+Each number is then linked, inside its sentence, to the nearest phrase before it when
+the words between them are the connective words of rules/grammar.yaml; growth rates
+that follow a level ("412.6亿元,比上年增长3.8%") are carried over to the same rule;
+enumerations with 分别 and distributive 各 share numbers among several phrases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .model import NumberMention
+from .normalize import Span
+from .rules import Rule, RuleSet
+
+_CLAUSE_BREAK = ",;:。!?\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    start: int
+    end: int
+    rules: tuple[Rule, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A number claimed by a rule, before year/region/kind are resolved."""
+
+    number: NumberMention
+    rule: Rule              # the rule credited in the output (``rule`` column)
+    indicator: str
+    measure: str            # level | growth | rate
+    negative: bool
+    anchor_start: int       # where the indicator phrase starts (subject search ends here)
+    via: str                # direct | carry | list | each | share | reference | after
+    group: int = -1         # claims of one enumeration share a group
+    item: Rule | None = None  # the rule whose indicators apply, when it differs from ``rule``
+    region_at: tuple[int, int] | None = None  # a reference region named in the text
+    raw_end: int = -1       # end of raw when the rule's ``after`` phrase extends it
+
+
+def find_anchors(text: str, rs: RuleSet) -> list[Anchor]:
+    if rs.anchor_re is None:
+        return []
+    out = []
+    for m in rs.anchor_re.finditer(text, timeout=rs.timeout):
+        name = m.lastgroup
+        if name is not None:
+            out.append(Anchor(m.start(), m.end(), rs.group_rules[name]))
+    return out
+
+
+def match_sentences(text: str, sentences: Sequence[Span], numbers: Sequence[NumberMention],
+                    anchors: Sequence[Anchor], rs: RuleSet) -> list[Claim]:
+    """Claims for every sentence; numbers and anchors are sorted by start."""
+    claims: list[Claim] = []
+    ni = ai = 0
+    group_counter = [0]
+    for s in sentences:
+        while ni < len(numbers) and numbers[ni].start < s.start:
+            ni += 1
+        while ai < len(anchors) and anchors[ai].start < s.start:
+            ai += 1
+        nj = ni
+        while nj < len(numbers) and numbers[nj].end <= s.end:
+            nj += 1
+        aj = ai
+        while aj < len(anchors) and anchors[aj].end <= s.end:
+            aj += 1
+        if nj > ni:
+            claims.extend(_match_sentence(text, s, numbers[ni:nj], anchors[ai:aj], rs, group_counter))
+        ni, ai = nj, aj
+    return claims
+
+
+def _match_sentence(text: str, s: Span, nums: Sequence[NumberMention], ancs: Sequence[Anchor],
+                    rs: RuleSet, group_counter: list[int]) -> list[Claim]:
+    out: list[Claim] = []
+    consumed: set[int] = set()
+    for i, n in enumerate(nums):
+        if i in consumed:
+            continue
+        new = (_after(text, n, rs)
+               or _reference(text, s, n, out, rs)
+               or _direct(text, s, i, nums, ancs, rs, consumed, group_counter)
+               or _carry(text, i, nums, out, rs, consumed))
+        out.extend(new)
+    return out
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _clause_start(text: str, lo: int, pos: int) -> int:
+    best = lo
+    for ch in _CLAUSE_BREAK:
+        k = text.rfind(ch, lo, pos)
+        if k + 1 > best:
+            best = k + 1
+    return best
+
+
+def _scope_ok(rule: Rule, text: str, scope_start: int, end: int) -> bool:
+    scope = text[scope_start:end]
+    if rule.requires is not None and not rule.requires.search(scope):
+        return False
+    return not (rule.forbids is not None and rule.forbids.search(scope))
+
+
+def _indicator_for(rule: Rule, measure: str, n: NumberMention, rs: RuleSet) -> tuple[str, str] | None:
+    """(indicator, measure) this rule gives the number, or None when the unit does not fit."""
+    if measure == "growth":
+        return (rule.growth, "growth") if rule.growth and n.dimension == "percent" else None
+    if rule.level and rs.indicators[rule.level].dimension == n.dimension:
+        return rule.level, "level"
+    if rule.rate and n.dimension == "percent":
+        return rule.rate, "rate"
+    return None
+
+
+def _gap_kind(gap: str, n: NumberMention, rs: RuleSet) -> tuple[str, bool] | None:
+    """Classify the words between a phrase and a number: ('growth', negative) or ('level', False)."""
+    g = rs.grammar
+    if len(gap) > g.max_gap or g.not_growth.search(gap):
+        return None
+    if n.dimension == "percent":
+        m = g.growth_gap.fullmatch(gap, timeout=rs.timeout)
+        if m is not None:
+            return "growth", m.group("down") is not None
+    if g.level_gap.fullmatch(gap, timeout=rs.timeout) is not None:
+        return "level", False
+    return None
+
+
+def _candidates(a: Anchor, text: str, rs: RuleSet) -> list[Rule]:
+    """The anchor's own rules, then any other rule whose phrase also fits the span."""
+    own = list(a.rules)
+    for rule in rs.rules.values():
+        if rule in own or rule.anchor is None:
+            continue
+        if rule.anchor.fullmatch(text, a.start, a.end, timeout=rs.timeout):
+            own.append(rule)
+    return own
+
+
+def _anchor_chain(text: str, ancs: Sequence[Anchor], k: int, rs: RuleSet) -> list[int]:
+    """Indexes of the anchors enumerated together with ancs[k] ("A、B和C")."""
+    chain = [k]
+    while chain[0] > 0:
+        prev = ancs[chain[0] - 1]
+        if rs.grammar.list_gap.fullmatch(text, prev.end, ancs[chain[0]].start) is None:
+            break
+        chain.insert(0, chain[0] - 1)
+    return chain
+
+
+def _number_chain(text: str, nums: Sequence[NumberMention], i: int, rs: RuleSet) -> list[int]:
+    chain = [i]
+    while chain[-1] + 1 < len(nums):
+        nxt = nums[chain[-1] + 1]
+        if rs.grammar.number_list_gap.fullmatch(text, nums[chain[-1]].end, nxt.qual_start) is None:
+            break
+        chain.append(chain[-1] + 1)
+    return chain
+
+
+# ----------------------------------------------------------------------------- strategies
+
+
+def _after(text: str, n: NumberMention, rs: RuleSet) -> list[Claim]:
+    """Numbers that name their indicator themselves: by their unit word or what follows."""
+    for rule in rs.after_rules:
+        end = n.end
+        if rule.unit_word is not None and not rule.unit_word.fullmatch(n.unit, timeout=rs.timeout):
+            continue
+        if rule.after is not None:
+            m = rule.after.match(text, n.end, timeout=rs.timeout)
+            if m is None:
+                continue
+            end = m.end()
+        got = _indicator_for(rule, "level", n, rs)
+        if got and _scope_ok(rule, text, _clause_start(text, 0, n.start), n.start):
+            return [Claim(n, rule, got[0], got[1], False, n.start, "after", raw_end=end)]
+    return []
+
+
+def _reference(text: str, s: Span, n: NumberMention, done: list[Claim], rs: RuleSet) -> list[Claim]:
+    """"增速高于全市平均水平(4.9%": the bracketed figure is the named region's own value."""
+    if not done or n.qual_start == s.start or text[n.qual_start - 1] != "(":
+        return []
+    g = rs.grammar
+    lo = max(s.start, n.qual_start - 20)
+    tail = g.reference_after.search(text, lo, n.qual_start)
+    if tail is None:
+        return []
+    window = text[lo:tail.start()]
+    last = None
+    for m in g.reference_before.finditer(window):
+        last = m
+    if last is None:
+        return []
+    region_start = lo + last.end()
+    prev = done[-1]
+    if prev.number.dimension != n.dimension or prev.measure == "level" and n.dimension == "percent":
+        return []
+    return [Claim(n, prev.rule, prev.indicator, prev.measure, False, prev.anchor_start, "reference",
+                  item=prev.item, region_at=(region_start, tail.start()))]
+
+
+def _direct(text: str, s: Span, i: int, nums: Sequence[NumberMention], ancs: Sequence[Anchor],
+            rs: RuleSet, consumed: set[int], group_counter: list[int]) -> list[Claim]:
+    n = nums[i]
+    k = -1
+    for j in range(len(ancs) - 1, -1, -1):
+        if ancs[j].end <= n.qual_start:
+            k = j
+            break
+    if k < 0:
+        return []
+    a = ancs[k]
+    if i > 0 and nums[i - 1].end > a.end:
+        return []  # another number stands between the phrase and this one
+    gap = text[a.end:n.qual_start]
+    kind = _gap_kind(gap, n, rs)
+    if kind is None:
+        return []
+    measure, negative = kind
+    if "分别" in gap:
+        return _enumeration(text, s, i, nums, ancs, k, measure, negative, rs, consumed, group_counter)
+    if "各" in gap:
+        return _shared(text, s, n, ancs, k, measure, negative, rs)
+    scope_start = _clause_start(text, s.start, a.start)
+    for rule in _candidates(a, text, rs):
+        got = _indicator_for(rule, measure, n, rs)
+        if got and _scope_ok(rule, text, scope_start, n.qual_start):
+            return [Claim(n, rule, got[0], got[1], negative, a.start, "direct")]
+    return []
+
+
+def _shared(text: str, s: Span, n: NumberMention, ancs: Sequence[Anchor], k: int, measure: str,
+            negative: bool, rs: RuleSet) -> list[Claim]:
+    """"新增高新技术企业、创新平台各60家": every enumerated phrase gets the number."""
+    chain = _anchor_chain(text, ancs, k, rs)
+    scope_start = _clause_start(text, s.start, ancs[chain[0]].start)
+    out = []
+    for j in chain:
+        a = ancs[j]
+        for rule in _candidates(a, text, rs):
+            got = _indicator_for(rule, measure, n, rs)
+            if got and _scope_ok(rule, text, scope_start, n.qual_start):
+                out.append(Claim(n, rule, got[0], got[1], negative, a.start, "share"))
+                break
+    return out
+
+
+def _enumeration(text: str, s: Span, i: int, nums: Sequence[NumberMention], ancs: Sequence[Anchor],
+                 k: int, measure: str, negative: bool, rs: RuleSet, consumed: set[int],
+                 group_counter: list[int]) -> list[Claim]:
+    """"A、B和C分别增长x、y和z" or a shared-head list rule ("第一、二、三产业增加值分别…")."""
+    a = ancs[k]
+    scope_start = _clause_start(text, s.start, a.start)
+    items: list[tuple[Rule, Rule, int]] = []  # (credited rule, item rule, anchor start)
+    listed = next((r for r in _candidates(a, text, rs) if r.each), None)
+    if listed is not None:
+        items = [(listed, rs.rules[rid], a.start) for rid in listed.each]
+    else:
+        chain = _anchor_chain(text, ancs, k, rs)
+        scope_start = _clause_start(text, s.start, ancs[chain[0]].start)
+        for j in chain:
+            cand = _candidates(ancs[j], text, rs)
+            if not cand:
+                return []
+            items.append((cand[0], cand[0], ancs[j].start))
+    num_chain = _number_chain(text, nums, i, rs)
+    if len(items) != len(num_chain) or len(items) < 2:
+        return []
+    group_counter[0] += 1
+    out = []
+    for (credited, item, start), ni in zip(items, num_chain, strict=True):
+        n = nums[ni]
+        got = _indicator_for(item, measure, n, rs)
+        if got is None or not _scope_ok(item, text, scope_start, n.qual_start):
+            continue
+        out.append(Claim(n, credited, got[0], got[1], negative, start, "list", group_counter[0],
+                         item=item if item is not credited else None))
+        consumed.add(ni)
+    return out
+
+
+def _carry(text: str, i: int, nums: Sequence[NumberMention], done: list[Claim], rs: RuleSet,
+           consumed: set[int]) -> list[Claim]:
+    """A growth rate right after a level of the same indicator ("55亿元、同比增长4.4%")."""
+    n = nums[i]
+    if not done or n.dimension != "percent":
+        return []
+    last = done[-1]
+    if last.measure == "growth" or last.number.end > n.qual_start or last.via == "reference":
+        return []
+    gap = text[last.number.end:n.qual_start]
+    if len(gap) > rs.grammar.max_gap or rs.grammar.not_growth.search(gap):
+        return []
+    m = rs.grammar.carry_gap.fullmatch(gap, timeout=rs.timeout)
+    if m is None:
+        return []
+    negative = m.group("down") is not None
+    if last.group >= 0 and "分别" in gap:
+        members = [c for c in done if c.group == last.group]
+        chain = _number_chain(text, nums, i, rs)
+        if len(chain) != len(members):
+            return []
+        out = []
+        for c, ni in zip(members, chain, strict=True):
+            item = c.item or c.rule
+            if item.growth:
+                out.append(Claim(nums[ni], c.rule, item.growth, "growth", negative, c.anchor_start, "carry",
+                                 last.group, item=c.item))
+                consumed.add(ni)
+        return out
+    item = last.item or last.rule
+    if not item.growth:
+        return []
+    return [Claim(n, last.rule, item.growth, "growth", negative, last.anchor_start, "carry",
+                  item=last.item, region_at=last.region_at)]
+

@@ -1,0 +1,191 @@
+"""The whole path: read -> normalize -> find numbers -> apply rules -> resolve context -> rows."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from . import context as ctx
+from .errors import ReadError, UsageError
+from .matching import Claim, find_anchors, match_sentences
+from .model import Row
+from .normalize import Normalized, Span, normalize, sentences
+from .numbers import convert, find_numbers
+from .reading import iter_reports, read_report
+from .rules import RuleSet, load_rules
+from .writing import rows_to_frame
+
+MANIFEST = "reports.csv"
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """Why a row came out as it did (for ``explain``)."""
+
+    claim: Claim
+    row: Row
+    reasons: dict[str, str]
+
+
+@dataclass
+class Extraction:
+    """Everything learned from one text: rows, their reasons, and what no rule claimed."""
+
+    rows: list[Row]
+    traces: list[Trace]
+    info: ctx.ReportInfo
+    norm: Normalized
+    numbers: list = field(default_factory=list)
+    claims: list[Claim] = field(default_factory=list)
+
+
+@dataclass
+class FileResult:
+    source: str
+    rows: list[Row] = field(default_factory=list)
+    error: str | None = None
+    warnings: tuple[str, ...] = ()
+
+
+def _all_sentences(norm: Normalized) -> list[Span]:
+    out: list[Span] = []
+    for p in norm.paragraphs:
+        out.extend(sentences(norm.text, p))
+    return out
+
+
+def analyse(text: str, rs: RuleSet, source: str = "<text>", year: int | None = None,
+            region: str | None = None, default_year: int = 0) -> Extraction:
+    """Run every stage on one decoded text and keep the intermediate results."""
+    norm = normalize(text)
+    t = norm.text
+    numbers = find_numbers(t, rs.units)
+    anchors = find_anchors(t, rs)
+    sents = _all_sentences(norm)
+    claims = match_sentences(t, sents, numbers, anchors, rs)
+    info = ctx.infer_report(norm, rs, year=year, region=region, default_year=default_year)
+    scopes = ctx.build_scopes(norm, info, rs)
+    sent_starts = [s.start for s in sents]
+    rows: list[Row] = []
+    traces: list[Trace] = []
+    for c in claims:
+        traced = _to_row(c, norm, sents, sent_starts, scopes, info, rs, source)
+        if traced is not None:
+            rows.append(traced.row)
+            traces.append(traced)
+    return Extraction(rows, traces, info, norm, numbers, claims)
+
+
+def _to_row(c: Claim, norm: Normalized, sents: list[Span], sent_starts: list[int], scopes: ctx.Scopes,
+            info: ctx.ReportInfo, rs: RuleSet, source: str) -> Trace | None:
+    import bisect
+
+    t = norm.text
+    n = c.number
+    sent = sents[max(0, bisect.bisect_right(sent_starts, n.start) - 1)]
+    para_idx = ctx.paragraph_of(norm, n.start, scopes.para_starts)
+    para = norm.paragraphs[para_idx]
+    year = ctx.resolve_year(t, sent, para, n.start, scopes, para_idx, info, rs)
+    period = ctx.resolve_period(t, sent, n.start, info, rs)
+    region = ctx.resolve_region(t, sent, c.anchor_start, c.region_at, info, rs)
+    family_words = (c.item or c.rule).target_words
+    kind = ctx.resolve_kind(t, sent, n.start, int(year.value), info, family_words, rs)  # type: ignore[arg-type]
+    ind = rs.indicators[c.indicator]
+    try:
+        value = convert(n.value, n.unit, ind.unit, rs.units)
+    except ValueError:
+        return None
+    if c.negative:
+        value = -value
+    reg = region.value
+    row = Row(
+        year=int(year.value),  # type: ignore[arg-type]
+        period=str(period.value),
+        region=reg.name if reg is not None else "",  # type: ignore[union-attr]
+        indicator=ind.id,
+        indicator_name=ind.name,
+        value=float(round(value, 10)),
+        unit=ind.unit,
+        kind=str(kind.value),
+        qualifier=n.qualifier,
+        source=source,
+        line=norm.line_of(n.start),
+        raw=norm.readable(n.start, c.raw_end if c.raw_end > 0 else n.end),
+        evidence=norm.readable(sent.start, sent.end),
+        rule=c.rule.id,
+    )
+    reasons = {"year": year.reason, "period": period.reason, "region": region.reason, "kind": kind.reason}
+    return Trace(c, row, reasons)
+
+
+def extract_text(text: str, year: int | None = None, region: str | None = None, source: str = "<text>",
+                 rules: RuleSet | None = None) -> list[Row]:
+    """Rows found in one report's text. ``year``/``region`` override what the text says of itself."""
+    rs = rules or load_rules()
+    return analyse(text, rs, source=source, year=year, region=region).rows
+
+
+def read_manifest(root: Path) -> dict[str, tuple[int | None, str | None]]:
+    """Optional ``reports.csv`` (file, year, region) giving per-file reference year and region."""
+    path = root / MANIFEST
+    if not path.is_file():
+        return {}
+    out: dict[str, tuple[int | None, str | None]] = {}
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        for i, rec in enumerate(csv.DictReader(f), start=2):
+            name = (rec.get("file") or "").strip()
+            if not name:
+                raise UsageError(f"{path}: line {i}: column 'file' is empty")
+            y = (rec.get("year") or "").strip()
+            try:
+                year = int(y) if y else None
+            except ValueError:
+                raise UsageError(f"{path}: line {i}: year '{y}' is not a whole number") from None
+            out[name] = (year, (rec.get("region") or "").strip() or None)
+    return out
+
+
+def extract_file(path: Path, root: Path, rs: RuleSet, year: int | None = None,
+                 region: str | None = None) -> FileResult:
+    source = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+    try:
+        decoded = read_report(path)
+    except ReadError as e:
+        return FileResult(source, error=str(e))
+    rows = analyse(decoded.text, rs, source=source, year=year, region=region).rows
+    return FileResult(source, rows, warnings=decoded.warnings)
+
+
+def iter_extract(root: Path, rs: RuleSet, year: int | None = None, region: str | None = None,
+                 use_manifest: bool = True) -> Iterator[FileResult]:
+    """Extract every report under ``root`` in a stable order, one result per file."""
+    root = Path(root)
+    if not root.is_dir():
+        raise UsageError(f"{root}: no such folder")
+    manifest = read_manifest(root) if use_manifest else {}
+    for path, problem in iter_reports(root):
+        rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+        if problem is not None:
+            yield FileResult(rel, error=problem)
+            continue
+        m_year, m_region = manifest.get(rel, manifest.get(path.name, (None, None)))
+        yield extract_file(path, root, rs, year if year is not None else m_year,
+                           region if region is not None else m_region)
+
+
+def list_reports(root: Path) -> list[tuple[Path, str | None]]:
+    return list(iter_reports(Path(root)))
+
+
+def extract_dir(path: str | Path, rules: RuleSet | None = None, year: int | None = None,
+                region: str | None = None, rule_dirs: Sequence[Path] = ()) -> pd.DataFrame:
+    """The SPEC table for every report under ``path`` (a pandas DataFrame)."""
+    rs = rules or load_rules(rule_dirs)
+    rows: list[Row] = []
+    for res in iter_extract(Path(path), rs, year=year, region=region):
+        rows.extend(res.rows)
+    return rows_to_frame(rows)

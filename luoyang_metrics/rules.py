@@ -1,0 +1,385 @@
+"""Load, validate and compile the rule files (rules/indicators/*.yaml and friends).
+
+Rule files are data: YAML read with the safe loader, checked against one JSON Schema
+(rules/schema.json), then checked for meaning (ids declared, regexes compile, units
+convert). Every problem becomes one line naming the file, the rule id and the field,
+and the whole load fails before anything is extracted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import regex
+import yaml
+
+from .errors import RuleError
+from .numbers import UnitTable, load_units, unit_scale
+from .regions import Gazetteer
+
+SPECIAL_FILES = frozenset({"grammar.yaml", "units.yaml", "regions.yaml"})
+
+
+def shipped_rules_dir() -> Path:
+    """The rules shipped with the package (installed wheel) or the repository (editable)."""
+    here = Path(__file__).resolve().parent
+    for cand in (here / "rules", here.parent / "rules"):
+        if (cand / "grammar.yaml").is_file():
+            return cand
+    raise RuleError(f"shipped rules not found next to {here}")
+
+
+@dataclass(frozen=True, slots=True)
+class Indicator:
+    id: str
+    name: str
+    unit: str
+    dimension: str
+    family: str
+    file: str
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    rows: tuple[dict[str, Any], ...]
+    year: int | None = None
+    region: str | None = None
+    style: str | None = None
+    xfail: str | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    family: str
+    file: str
+    anchor: regex.Pattern[str] | None
+    after: regex.Pattern[str] | None
+    unit_word: regex.Pattern[str] | None
+    level: str | None
+    growth: str | None
+    rate: str | None
+    each: tuple[str, ...]
+    requires: regex.Pattern[str] | None
+    forbids: regex.Pattern[str] | None
+    target_words: regex.Pattern[str] | None
+    examples: tuple[Example, ...]
+    counter: tuple[str, ...]
+    anchor_source: str = ""
+
+
+@dataclass(frozen=True)
+class Grammar:
+    max_gap: int
+    level_gap: regex.Pattern[str]
+    growth_gap: regex.Pattern[str]
+    carry_gap: regex.Pattern[str]
+    not_growth: regex.Pattern[str]
+    list_gap: regex.Pattern[str]
+    number_list_gap: regex.Pattern[str]
+    reference_before: regex.Pattern[str]
+    reference_after: regex.Pattern[str]
+    target_words: regex.Pattern[str]
+    actual_words: regex.Pattern[str]
+    year: regex.Pattern[str]
+    heading_year: regex.Pattern[str]
+    year_base: regex.Pattern[str]
+    relative_years: dict[str, int]
+    relative_year_re: regex.Pattern[str]
+    periods: regex.Pattern[str]
+    period_names: dict[str, str]
+    lead: regex.Pattern[str]
+    report: dict[str, regex.Pattern[str]]
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """Everything extraction needs, loaded once and passed explicitly."""
+
+    indicators: dict[str, Indicator]
+    rules: dict[str, Rule]
+    grammar: Grammar
+    units: UnitTable
+    gazetteer: Gazetteer
+    anchor_re: regex.Pattern[str] | None
+    group_rules: dict[str, tuple[Rule, ...]]
+    after_rules: tuple[Rule, ...]
+    version: str
+    notices: tuple[str, ...] = field(default=())
+    timeout: float = 1.0
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as f:
+            return yaml.safe_load(f)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise RuleError(f"{path}:{where}: not valid YAML: {getattr(e, 'problem', e)}") from None
+    except OSError as e:
+        raise RuleError(f"{path}: cannot read: {e.strerror or e}") from None
+
+
+def _compile(pattern: str, where: str, fld: str, problems: list[str]) -> regex.Pattern[str] | None:
+    try:
+        return regex.compile(pattern, regex.V0)
+    except regex.error as e:
+        problems.append(f"{where}: field '{fld}': regex does not compile ({e}); fix the pattern")
+        return None
+
+
+def _schema(base: Path) -> dict[str, Any]:
+    path = base / "schema.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _schema_problems(doc: Any, path: Path, validator: jsonschema.Draft202012Validator) -> list[str]:
+    out = []
+    for err in sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.absolute_path))):
+        loc = list(err.absolute_path)
+        where = str(path)
+        if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
+            rules = doc.get("rules") or []
+            rid = rules[loc[1]].get("id", f"#{loc[1] + 1}") if isinstance(rules[loc[1]], dict) else f"#{loc[1] + 1}"
+            where += f": rule '{rid}'"
+            loc = loc[2:]
+        elif len(loc) >= 2 and loc[0] == "indicators" and isinstance(loc[1], int):
+            where += f": indicator #{loc[1] + 1}"
+            loc = loc[2:]
+        fld = ".".join(str(x) for x in loc) or "(top level)"
+        if err.validator == "additionalProperties":
+            allowed = ", ".join(sorted(err.schema.get("properties", {})))
+            extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+            out.append(f"{where}: unknown field {', '.join(map(repr, extra))} in {fld}; allowed fields: {allowed}")
+        elif err.validator == "required":
+            out.append(f"{where}: {fld}: {err.message}; add it")
+        else:
+            out.append(f"{where}: field '{fld}': {err.message}")
+    return out
+
+
+def _rule_files(dirs: Sequence[Path]) -> list[tuple[int, Path]]:
+    files: list[tuple[int, Path]] = []
+    for layer, d in enumerate(dirs):
+        if not d.is_dir():
+            raise RuleError(f"{d}: rule folder does not exist")
+        for p in sorted(d.rglob("*.yaml")):
+            if p.name not in SPECIAL_FILES:
+                files.append((layer, p))
+    return files
+
+
+def load_rules(extra_dirs: Sequence[Path] = (), base_dir: Path | None = None, timeout: float = 1.0) -> RuleSet:
+    """Load the shipped rules plus user layers (later layers replace rules by id)."""
+    base = base_dir or shipped_rules_dir()
+    problems: list[str] = []
+    notices: list[str] = []
+    grammar = _load_grammar(base / "grammar.yaml", problems)
+    units = load_units(base / "units.yaml")
+    gazetteer = Gazetteer.load(base / "regions.yaml")
+    validator = jsonschema.Draft202012Validator(_schema(base))
+
+    dirs = [base / "indicators", *[Path(d) for d in extra_dirs]]
+    docs: list[tuple[int, Path, dict[str, Any]]] = []
+    digest = hashlib.sha256()
+    for special in sorted(SPECIAL_FILES):
+        digest.update((base / special).read_bytes())
+    for layer, path in _rule_files(dirs):
+        digest.update(str(path.name).encode() + path.read_bytes())
+        doc = _read_yaml(path)
+        if not isinstance(doc, dict):
+            problems.append(f"{path}: expected a mapping with 'family' and 'rules' at the top level")
+            continue
+        found = _schema_problems(doc, path, validator)
+        if found:
+            problems.extend(found)
+            continue
+        docs.append((layer, path, doc))
+
+    indicators = _collect_indicators(docs, units, problems)
+    raw_rules: dict[str, tuple[int, Path, dict[str, Any], dict[str, Any]]] = {}
+    for layer, path, doc in docs:
+        for r in doc["rules"]:
+            rid = r["id"]
+            if rid in raw_rules:
+                old_layer, old_path, _, _ = raw_rules[rid]
+                if old_layer == layer:
+                    problems.append(f"{path}: rule '{rid}': duplicate rule id (also in {old_path}); rename one")
+                    continue
+                notices.append(f"rule '{rid}' from {path} replaces the one in {old_path}")
+            raw_rules[rid] = (layer, path, doc, r)
+
+    rules: dict[str, Rule] = {}
+    for rid, (_, path, doc, r) in raw_rules.items():
+        rule = _build_rule(r, path, doc, indicators, problems)
+        if rule is not None:
+            rules[rid] = rule
+    for rule in rules.values():
+        for ref in rule.each:
+            if ref not in rules:
+                problems.append(f"{rule.file}: rule '{rule.id}': field 'each': no rule '{ref}'; list existing rule ids")
+    if problems:
+        raise RuleError("\n".join(problems))
+
+    anchor_re, group_rules = _combine_anchors(rules)
+    return RuleSet(
+        indicators=indicators,
+        rules=rules,
+        grammar=grammar,
+        units=units,
+        gazetteer=gazetteer,
+        anchor_re=anchor_re,
+        group_rules=group_rules,
+        after_rules=tuple(r for r in rules.values() if r.after is not None or r.unit_word is not None),
+        version=digest.hexdigest()[:16],
+        notices=tuple(notices),
+        timeout=timeout,
+    )
+
+
+def _collect_indicators(docs: list[tuple[int, Path, dict[str, Any]]], units: UnitTable,
+                        problems: list[str]) -> dict[str, Indicator]:
+    out: dict[str, Indicator] = {}
+    for _, path, doc in docs:
+        for ind in doc.get("indicators", []):
+            try:
+                dim, _ = unit_scale(ind["unit"], units)
+            except (KeyError, ValueError):
+                problems.append(f"{path}: indicator '{ind['id']}': field 'unit': unknown unit '{ind['unit']}'; "
+                                "use one declared in rules/units.yaml (e.g. 亿元, 万人, 家, %)")
+                continue
+            new = Indicator(ind["id"], ind["name"], ind["unit"], dim, doc["family"], str(path))
+            old = out.get(ind["id"])
+            if old and (old.name, old.unit) != (new.name, new.unit):
+                problems.append(f"{path}: indicator '{ind['id']}': declared differently in {old.file}; keep one")
+            out[ind["id"]] = new
+    return out
+
+
+def _build_rule(r: dict[str, Any], path: Path, doc: dict[str, Any], indicators: dict[str, Indicator],
+                problems: list[str]) -> Rule | None:
+    where = f"{path}: rule '{r['id']}'"
+    before = len(problems)
+    if not any(k in r for k in ("anchor", "after", "unit_word")):
+        problems.append(f"{where}: needs 'anchor' (the phrase before the number), 'after' or 'unit_word'")
+    if not any(k in r for k in ("level", "growth", "rate", "each")):
+        problems.append(f"{where}: needs at least one of 'level', 'growth', 'rate' or 'each'")
+    for fld in ("level", "growth", "rate"):
+        if fld in r and r[fld] not in indicators:
+            problems.append(f"{where}: field '{fld}': indicator '{r[fld]}' is not declared; "
+                            "declare it under 'indicators' (id, name, unit)")
+    if "rate" in r and r["rate"] in indicators and indicators[r["rate"]].dimension != "percent":
+        problems.append(f"{where}: field 'rate': indicator '{r['rate']}' must have unit %")
+    if "growth" in r and r["growth"] in indicators and indicators[r["growth"]].dimension != "percent":
+        problems.append(f"{where}: field 'growth': indicator '{r['growth']}' must have unit %")
+    comp = {k: _compile(r[k], where, k, problems) if k in r else None
+            for k in ("anchor", "after", "unit_word", "requires", "forbids")}
+    family_targets = _compile(doc["target_words"], f"{path}", "target_words", problems) \
+        if doc.get("target_words") else None
+    examples = []
+    for i, ex in enumerate(r["examples"]):
+        for row in ex["rows"]:
+            if row["indicator"] not in indicators:
+                problems.append(f"{where}: examples[{i}]: indicator '{row['indicator']}' is not declared")
+        examples.append(Example(ex["text"], tuple(ex["rows"]), ex.get("year"), ex.get("region"),
+                                ex.get("style"), ex.get("xfail")))
+    if len(problems) > before:
+        return None
+    return Rule(
+        id=r["id"], family=doc["family"], file=str(path),
+        anchor=comp["anchor"], after=comp["after"], unit_word=comp["unit_word"],
+        level=r.get("level"), growth=r.get("growth"), rate=r.get("rate"),
+        each=tuple(r.get("each", ())), requires=comp["requires"], forbids=comp["forbids"],
+        target_words=family_targets, examples=tuple(examples), counter=tuple(r.get("counter", ())),
+        anchor_source=r.get("anchor", ""),
+    )
+
+
+def _combine_anchors(rules: dict[str, Rule]) -> tuple[regex.Pattern[str] | None, dict[str, tuple[Rule, ...]]]:
+    """One alternation of every anchor, leftmost-longest, so a report is scanned once.
+
+    Rules with the same anchor text share a group; the matcher then tries each rule
+    whose own anchor matches the found span (so overlapping variants still get a turn).
+    """
+    by_text: dict[str, list[Rule]] = {}
+    for rule in rules.values():
+        if rule.anchor_source:
+            by_text.setdefault(rule.anchor_source, []).append(rule)
+    if not by_text:
+        return None, {}
+    groups: dict[str, tuple[Rule, ...]] = {}
+    alts = []
+    for i, (src, rs) in enumerate(by_text.items()):
+        name = f"a{i}"
+        groups[name] = tuple(rs)
+        alts.append(f"(?P<{name}>{src})")
+    return regex.compile("|".join(alts), regex.POSIX | regex.V0), groups
+
+
+# --------------------------------------------------------------------------- grammar
+
+
+def _words(spec: str) -> str:
+    return "".join(spec.split())
+
+
+def _load_grammar(path: Path, problems: list[str]) -> Grammar:
+    g = _read_yaml(path)
+    if not isinstance(g, dict):
+        raise RuleError(f"{path}: expected a mapping")
+    where = str(path)
+    try:
+        gap_words = _words(g["gap_words"])
+        leads = _words(g["growth_leads"])
+        growth_word = g["growth_word"]
+        pats = {
+            "level_gap": f"(?:{gap_words})*",
+            "growth_gap": f"(?:{gap_words}|{leads})*?{growth_word}",
+            "carry_gap": f"(?:{leads}|{gap_words})*?{growth_word}",
+            "not_growth": g["not_growth"],
+            "list_gap": g["list_gap"],
+            "number_list_gap": g["number_list_gap"],
+            "reference_before": g["reference_before"],
+            "reference_after": g["reference_after"],
+            "target_words": _words(g["target_words"]),
+            "actual_words": g["actual_words"],
+            "year": g["year"],
+            "heading_year": g["heading_year"],
+            "year_base": g["year_base"],
+            "lead": _words(g["lead"]),
+        }
+        compiled = {k: _compile(v, where, k, problems) for k, v in pats.items()}
+        rel = {str(k): int(v) for k, v in g["relative_years"].items()}
+        period_alts = []
+        period_names: dict[str, str] = {}
+        for i, p in enumerate(g["periods"]):
+            period_alts.append(f"(?P<p{i}>{p['pattern'].replace('(?P<m>', f'(?P<m{i}>')})")
+            period_names[f"p{i}"] = str(p["period"]).replace("{m}", f"{{m{i}}}")
+        periods = _compile("|".join(period_alts), where, "periods", problems)
+        report = {str(k): _compile(v, where, f"report.{k}", problems) for k, v in g["report"].items()}
+        max_gap = int(g["max_gap"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise RuleError(f"{path}: missing or malformed entry {e}; see the shipped grammar.yaml") from None
+    if problems:
+        raise RuleError("\n".join(problems))
+    rel_re = regex.compile("|".join(sorted(map(regex.escape, rel), key=len, reverse=True)))
+    return Grammar(
+        max_gap=max_gap,
+        relative_years=rel,
+        relative_year_re=rel_re,
+        periods=regex.compile(periods.pattern, regex.POSIX),  # type: ignore[union-attr]
+        period_names=period_names,
+        report=report,  # type: ignore[arg-type]
+        **compiled,  # type: ignore[arg-type]
+    )

@@ -1,0 +1,293 @@
+"""Last stage: write the indicator table (SPEC "The table") as CSV or Parquet.
+
+Output is atomic: rows stream into a hidden temp file next to the target and
+only :meth:`TableWriter.close` renames it into place, so an interrupted or
+failed run never leaves a half-written table, and an earlier good table at the
+same path survives until the new one is complete. (A process killed with
+SIGKILL cannot clean up; it leaves a ``.name.tmp-<pid>-<random>`` file.)
+
+CSV is meant for spreadsheets, so text cells that a spreadsheet would run as a
+formula are neutralized (see :func:`neutralize`). Parquet keeps text exactly as
+extracted: it is read by programs, which do not evaluate cell formulas.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import os
+import secrets
+import stat
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from luoyang_metrics.errors import UsageError
+from luoyang_metrics.model import COLUMNS, Row
+
+_INT_COLUMNS = frozenset({"year", "line"})
+_FLOAT_COLUMNS = frozenset({"value"})
+_TEXT_COLUMNS = tuple(c for c in COLUMNS if c not in _INT_COLUMNS | _FLOAT_COLUMNS)
+
+_FORMATS = {".csv": "csv", ".parquet": "parquet"}
+
+# OWASP "CSV injection": spreadsheets treat a cell starting with one of these
+# as a formula (tab and CR are stripped by some importers, exposing the next char).
+_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _arrow_type(column: str) -> pa.DataType:
+    if column in _INT_COLUMNS:
+        return pa.int64()
+    if column in _FLOAT_COLUMNS:
+        return pa.float64()
+    return pa.string()
+
+
+# Non-nullable: the SPEC table has no missing values, and saying so in the
+# schema lets readers rely on it.
+SCHEMA = pa.schema([pa.field(c, _arrow_type(c), nullable=False) for c in COLUMNS])
+
+
+def _pandas_dtype(column: str) -> str:
+    if column in _INT_COLUMNS:
+        return "int64"
+    if column in _FLOAT_COLUMNS:
+        return "float64"
+    return "string"
+
+
+def neutralize(text: str) -> str:
+    """Prefix ``'`` to text a spreadsheet would evaluate as a formula.
+
+    ``=SUM(A1)``, ``+1``, ``-2.6%``, ``@cmd`` and cells starting with tab or CR
+    become ``'=SUM(A1)`` ...; Excel and LibreOffice show the apostrophe-prefixed
+    cell as plain text. Apply to text cells only: numbers must stay numbers.
+    """
+    return "'" + text if text.startswith(_FORMULA_TRIGGERS) else text
+
+
+def rows_to_frame(rows: Iterable[Row]) -> pd.DataFrame:
+    """The rows as a DataFrame: exactly ``COLUMNS`` in order, year/line int64,
+    value float64, every other column pandas ``string``."""
+    rows = list(rows)
+    data = {c: pd.array([getattr(r, c) for r in rows], dtype=_pandas_dtype(c)) for c in COLUMNS}
+    return pd.DataFrame(data, columns=list(COLUMNS))
+
+
+def _frame_to_rows(frame: pd.DataFrame) -> list[Row]:
+    """Rows from a frame holding at least ``COLUMNS`` (extra columns are dropped)."""
+    missing = [c for c in COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"table is missing columns: {', '.join(missing)}")
+    frame = frame.loc[:, list(COLUMNS)]
+    if frame[[*_INT_COLUMNS, *_FLOAT_COLUMNS]].isna().to_numpy().any():
+        raise ValueError("year, line and value must not be missing")
+    columns: list[list[Any]] = []
+    for c in COLUMNS:
+        series = frame[c]
+        if c in _INT_COLUMNS:
+            columns.append([int(v) for v in series])
+        elif c in _FLOAT_COLUMNS:
+            columns.append([float(v) for v in series])
+        else:
+            # Missing text is written as an empty cell rather than "nan"/"<NA>".
+            columns.append(["" if pd.isna(v) else str(v) for v in series])
+    return [Row(*values) for values in zip(*columns, strict=True)]
+
+
+class TableWriter:
+    """Stream batches of rows into one CSV or Parquet file, atomically.
+
+    Use as a context manager: a clean exit commits (:meth:`close`), any
+    exception - including ``KeyboardInterrupt`` - aborts (:meth:`abort`) and
+    leaves whatever was at ``path`` before untouched.
+
+    CSV: UTF-8 with BOM, header ``COLUMNS``, ``csv`` module quoting, ``"\\n"``
+    line ends, text cells passed through :func:`neutralize`. Parquet: schema
+    :data:`SCHEMA` (int64/float64/string), one row group per non-empty
+    :meth:`write` call so memory stays bounded by the batch size; text is kept
+    exactly (Parquet files are not opened as spreadsheets).
+    """
+
+    def __init__(self, path: Path, fmt: str | None = None) -> None:
+        self.path = Path(path)
+        self.fmt = _resolve_format(self.path, fmt)
+        self._file: IO[Any] | None = None
+        self._csv: Any = None  # csv.writer objects have no public type
+        self._csv_quote_text: Any = None
+        self._parquet: pq.ParquetWriter | None = None
+        self._tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+        if self.path.is_dir():
+            # Found now rather than by os.replace after the whole run.
+            raise UsageError(f"cannot write {self.path}: it is a folder")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = _create_like(self._tmp, self.path)
+        except OSError as exc:
+            raise UsageError(f"cannot write {self.path}: {exc.strerror or exc}") from exc
+        try:
+            if self.fmt == "csv":
+                # utf-8-sig writes the BOM Excel needs to read the file as UTF-8;
+                # newline="" hands line ends to the csv module untranslated.
+                self._file = open(fd, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed in close/abort
+                self._csv = csv.writer(self._file, lineterminator="\n")
+                # Python 3.11's csv leaves a lone "\r" unquoted when the line
+                # terminator is "\n", and every reader then splits the row there.
+                # Rows with a CR in a text cell go through a writer that quotes
+                # all text cells (numbers stay bare).
+                self._csv_quote_text = csv.writer(
+                    self._file, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC
+                )
+                self._csv.writerow(COLUMNS)
+            else:
+                self._file = open(fd, "wb")  # noqa: SIM115 - closed in close/abort
+                self._parquet = pq.ParquetWriter(self._file, SCHEMA)
+        except BaseException:
+            if self._file is None:
+                os.close(fd)
+            self.abort()
+            raise
+
+    def write(self, rows: Sequence[Row]) -> None:
+        """Append one batch (a CSV chunk, or one Parquet row group)."""
+        if self._file is None:
+            raise ValueError("TableWriter is closed")
+        if not rows:
+            return
+        if self._csv is not None:
+            for row in rows:
+                cells = _csv_cells(row)
+                has_cr = any(isinstance(c, str) and "\r" in c for c in cells)
+                (self._csv_quote_text if has_cr else self._csv).writerow(cells)
+        else:
+            assert self._parquet is not None
+            table = _arrow_table(rows)
+            self._parquet.write_table(table, row_group_size=table.num_rows)
+
+    def close(self) -> None:
+        """Commit: finish the file, flush it to disk and rename it onto ``path``."""
+        if self._file is None:
+            return
+        try:
+            if self._parquet is not None:
+                self._parquet.close()  # writes the footer; leaves our file object open
+                self._parquet = None
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+            self._file = None
+            os.replace(self._tmp, self.path)
+        except BaseException:
+            self.abort()
+            raise
+        _fsync_dir(self.path.parent)
+
+    def abort(self) -> None:
+        """Drop the temp file; ``path`` keeps its previous content (if any)."""
+        self._csv = self._csv_quote_text = None
+        if self._parquet is not None:
+            with contextlib.suppress(Exception):
+                self._parquet.close()
+            self._parquet = None
+        if self._file is not None:
+            with contextlib.suppress(OSError):
+                self._file.close()
+            self._file = None
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self._tmp)
+
+    def __enter__(self) -> TableWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def write_table(rows: Iterable[Row] | pd.DataFrame, path: Path) -> None:
+    """Write a whole table in one go (format from the suffix of ``path``)."""
+    batch = _frame_to_rows(rows) if isinstance(rows, pd.DataFrame) else list(rows)
+    with TableWriter(path) as writer:
+        writer.write(batch)
+
+
+def _resolve_format(path: Path, fmt: str | None) -> str:
+    if fmt is None:
+        found = _FORMATS.get(path.suffix.lower())
+        if found is None:
+            shown = path.suffix or "no suffix"
+            raise UsageError(f"cannot tell the output format from {shown!r}: use .csv or .parquet")
+        return found
+    if fmt.lower() not in _FORMATS.values():
+        raise UsageError(f"unknown output format {fmt!r}: use csv or parquet")
+    return fmt.lower()
+
+
+def _create_like(tmp: Path, target: Path) -> int:
+    """Create ``tmp`` exclusively, with the mode ``target`` has or would get.
+
+    An existing target keeps its mode across the replace; a new one gets the
+    usual 0o666 minus umask (which ``mkstemp``'s 0o600 would not give).
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        return os.open(tmp, flags, 0o666)
+    fd = os.open(tmp, flags, 0o600)
+    try:
+        os.chmod(fd if os.chmod in os.supports_fd else tmp, mode)
+    except BaseException:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return fd
+
+
+def _fsync_dir(folder: Path) -> None:
+    # Makes the rename itself durable on POSIX; not possible (nor needed) on Windows.
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _csv_cells(row: Row) -> list[object]:
+    cells: list[object] = []
+    for c in COLUMNS:
+        value = getattr(row, c)
+        if value is None:
+            # csv would write an empty cell; Parquet refuses. Fail the same way in both.
+            raise ValueError(f"missing value in column {c}")
+        cells.append(neutralize(value) if isinstance(value, str) else value)
+    return cells
+
+
+def _arrow_table(rows: Sequence[Row]) -> pa.Table:
+    table = pa.Table.from_pydict({c: [getattr(r, c) for r in rows] for c in COLUMNS}, schema=SCHEMA)
+    # from_pydict does not enforce nullable=False; an unchecked None would make
+    # a file that readers trusting the schema misread.
+    nulls = [c for c in COLUMNS if table.column(c).null_count]
+    if nulls:
+        raise ValueError(f"missing values in column(s): {', '.join(nulls)}")
+    return table
