@@ -30,10 +30,11 @@ def plot_indicator(df: pd.DataFrame, indicator: str, regions: Sequence[str] | No
     """Draw ``indicator`` over the years, one colour per region, and save it to ``path`` (.png or .svg).
 
     Consolidated values are drawn: actuals as solid lines with filled markers, targets as dashed lines with
-    hollow markers in the region's colour, and the candidates of a conflicting key as grey crosses (never
-    one of them as if it were the value). Only ``period`` (whole years by default) is drawn, since a
-    half-year next to a year would read as a fall. ``regions`` defaults to every region that has the
-    indicator. The file is written beside ``path`` first and moved into place.
+    hollow markers in the region's colour, both broken where a year is missing; the candidates of a
+    conflicting key are grey crosses (never one of them as if it were the value). Only ``period`` (whole
+    years by default) is drawn, since a half-year next to a year would read as a fall. ``regions``
+    defaults to every region that has the indicator. The file is written beside ``path`` first and moved
+    into place.
     """
     target = Path(path)
     if target.suffix.lower() not in FORMATS:
@@ -84,8 +85,11 @@ def _draw(data: pd.DataFrame, regions: Sequence[str], period: str) -> Figure:
                             ("target", {"linestyle": "--", "marker": "o", "markerfacecolor": "white"})):
             known = data[(data["region"] == region) & (data["kind"] == kind) & ~data["conflict"]]
             if not known.empty:
+                # A missing year breaks the line: drawn through, it would read as an interpolated value.
+                years = range(known["year"].min(), known["year"].max() + 1)
+                series = known.set_index("year")["value"].reindex(years)
                 label = f"{region} {'实际' if kind == 'actual' else '目标'}"
-                ax.plot(known["year"], known["value"], color=colours(i % 10), label=label, linewidth=1.8,
+                ax.plot(series.index, series.to_numpy(), color=colours(i % 10), label=label, linewidth=1.8,
                         **style)
     points = [(year, value) for year, text in data.loc[data["conflict"], ["year", "candidates"]]
               .itertuples(index=False) for value in _candidates(text)]

@@ -552,3 +552,27 @@ def test_cli_check_prints_both_tables(cli, tmp_path) -> None:
     assert "growth: 1 flag; targets: 1 met" in result.stderr and "constant prices" in result.stderr
     assert cli("check", tmp_path / "m.csv", "-o", tmp_path / "k.xlsx").exit_code == 0
     assert openpyxl.load_workbook(tmp_path / "k.xlsx").sheetnames == ["growth", "targets"]
+
+
+def test_cli_csv_output_guards_formula_like_text(tmp_path) -> None:
+    app = typer.Typer()
+    register(app)
+    table(row(2021, "gdp_growth", -1.0, source="a.txt"), row(2021, "gdp_growth", 2.0, source="b.txt")) \
+        .to_parquet(tmp_path / "m.parquet", index=False)
+    result = CliRunner().invoke(app, ["consolidate", str(tmp_path / "m.parquet"), "-o", str(tmp_path / "c.csv")])
+    assert result.exit_code == 0, result.output
+    back = pd.read_csv(tmp_path / "c.csv", encoding="utf-8-sig")
+    assert back["candidates"].tolist() == ["'-1.0 | 2.0"]  # shown as text by a spreadsheet, not run
+    assert back["conflict"].tolist() == [True]
+
+
+def test_terminal_gets_a_rich_table_without_empty_columns(monkeypatch, capsys) -> None:
+    from luoyang_metrics import cli_compare
+
+    df = compare.diff_years(table(row(2020, "gdp", 500.0), row(2021, "gdp", 530.0)), 2020, 2021)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    cli_compare._show(df, ["region", "indicator", "value_to", "status", "candidates_to"], title="2020 → 2021")
+    out = capsys.readouterr().out
+    assert "2020 → 2021" in out and "洛阳市" in out and "530.0" in out and "changed" in out
+    assert "candidates_to" not in out  # empty in every row: left out on a terminal
+    assert "," not in out  # not CSV

@@ -75,3 +75,17 @@ def test_plot_command(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert (tmp_path / "g.png").read_bytes().startswith(PNG_SIGNATURE)
     assert f"wrote {tmp_path / 'g.png'}" in result.stderr.replace("\n", "")
+
+
+def test_missing_year_breaks_the_line() -> None:
+    from luoyang_metrics.compare import consolidate
+    from luoyang_metrics.plot import _draw
+
+    data = consolidate(_table().query("year != 2021 and period == 'Y' and region == '洛阳市'"))
+    ax = _draw(data, ["洛阳市"], "Y").axes[0]
+    actual = ax.lines[0]
+    assert list(actual.get_xdata()) == [2020, 2021, 2022]
+    assert [str(v) for v in actual.get_ydata()] == ["5000.0", "nan", "5400.0"]
+    assert actual.get_linestyle() == "-" and ax.lines[1].get_linestyle() == "--"
+    assert ax.lines[1].get_markerfacecolor() == "white"
+    assert ax.get_title() == "地区生产总值" and ax.get_xlabel() == "年份"
