@@ -99,9 +99,8 @@ def _typed(df: pd.DataFrame, where: str) -> pd.DataFrame:
         raise UsageError(f"{where}: not a metrics table, missing column(s) {', '.join(missing)}")
     out = df.loc[:, [*COLUMNS, *(c for c in df.columns if c not in COLUMNS)]].copy()
     for col in (*_INT_COLUMNS, *_FLOAT_COLUMNS):
-        text = out[col].replace("", np.nan) if out[col].dtype != float else out[col]
         try:
-            out[col] = pd.to_numeric(text, errors="raise")
+            out[col] = pd.to_numeric(out[col].replace("", np.nan), errors="raise")
         except (ValueError, TypeError) as exc:
             raise UsageError(f"{where}: column {col} must be numeric ({exc})") from exc
     for col in _INT_COLUMNS:

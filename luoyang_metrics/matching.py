@@ -44,14 +44,42 @@ class Claim:
     raw_end: int = -1       # end of raw when the rule's ``after`` phrase extends it
 
 
-def find_anchors(text: str, rs: RuleSet) -> list[Anchor]:
+def find_anchors(text: str, rs: RuleSet, problems: list[str] | None = None) -> list[Anchor]:
+    """Every indicator phrase in ``text``, found by one scan of the combined pattern.
+
+    A pattern that backtracks catastrophically must not hang a run: when the combined
+    scan exceeds the time limit, each rule's phrase is scanned on its own, the rules
+    that still time out are reported in ``problems`` and left out, and the rest work.
+    """
     if rs.anchor_re is None:
         return []
-    out = []
-    for m in rs.anchor_re.finditer(text, timeout=rs.timeout):
-        name = m.lastgroup
-        if name is not None:
-            out.append(Anchor(m.start(), m.end(), rs.group_rules[name]))
+    try:
+        return [Anchor(m.start(), m.end(), rs.group_rules[m.lastgroup])
+                for m in rs.anchor_re.finditer(text, timeout=rs.timeout) if m.lastgroup]
+    except TimeoutError:
+        return _anchors_rule_by_rule(text, rs, problems if problems is not None else [])
+
+
+def _anchors_rule_by_rule(text: str, rs: RuleSet, problems: list[str]) -> list[Anchor]:
+    found: dict[tuple[int, int], list[Rule]] = {}
+    for rules in rs.group_rules.values():
+        pattern = rules[0].anchor
+        if pattern is None:
+            continue
+        try:
+            spans = [(m.start(), m.end()) for m in pattern.finditer(text, timeout=rs.timeout)]
+        except TimeoutError:
+            problems.append(f"rule {', '.join(r.id for r in rules)} ({rules[0].file}): anchor pattern exceeded "
+                            f"the {rs.timeout:g} s time limit and was skipped; rewrite it without nested repeats")
+            continue
+        for span in spans:
+            found.setdefault(span, []).extend(rules)
+    # Keep leftmost-longest, non-overlapping spans, as the combined scan would.
+    out: list[Anchor] = []
+    for (a, b), rules in sorted(found.items(), key=lambda kv: (kv[0][0], -kv[0][1])):
+        if out and a < out[-1].end:
+            continue
+        out.append(Anchor(a, b, tuple(rules)))
     return out
 
 
@@ -105,11 +133,15 @@ def _clause_start(text: str, lo: int, pos: int) -> int:
     return best
 
 
-def _scope_ok(rule: Rule, text: str, scope_start: int, end: int) -> bool:
+def _scope_ok(rule: Rule, text: str, scope_start: int, end: int, timeout: float = 1.0) -> bool:
+    """The rule's requires/forbids words in the clause; a pattern that times out fails closed."""
     scope = text[scope_start:end]
-    if rule.requires is not None and not rule.requires.search(scope):
+    try:
+        if rule.requires is not None and not rule.requires.search(scope, timeout=timeout):
+            return False
+        return not (rule.forbids is not None and rule.forbids.search(scope, timeout=timeout))
+    except TimeoutError:
         return False
-    return not (rule.forbids is not None and rule.forbids.search(scope))
 
 
 def _indicator_for(rule: Rule, measure: str, n: NumberMention, rs: RuleSet) -> tuple[str, str] | None:
@@ -184,7 +216,7 @@ def _after(text: str, n: NumberMention, rs: RuleSet) -> list[Claim]:
                 continue
             end = m.end()
         got = _indicator_for(rule, "level", n, rs)
-        if got and _scope_ok(rule, text, _clause_start(text, 0, n.start), n.start):
+        if got and _scope_ok(rule, text, _clause_start(text, 0, n.start), n.start, rs.timeout):
             return [Claim(n, rule, got[0], got[1], False, n.start, "after", raw_end=end)]
     return []
 
@@ -237,7 +269,7 @@ def _direct(text: str, s: Span, i: int, nums: Sequence[NumberMention], ancs: Seq
     scope_start = _clause_start(text, s.start, a.start)
     for rule in _candidates(a, text, rs):
         got = _indicator_for(rule, measure, n, rs)
-        if got and _scope_ok(rule, text, scope_start, n.qual_start):
+        if got and _scope_ok(rule, text, scope_start, n.qual_start, rs.timeout):
             return [Claim(n, rule, got[0], got[1], negative, a.start, "direct")]
     return []
 
@@ -252,7 +284,7 @@ def _shared(text: str, s: Span, n: NumberMention, ancs: Sequence[Anchor], k: int
         a = ancs[j]
         for rule in _candidates(a, text, rs):
             got = _indicator_for(rule, measure, n, rs)
-            if got and _scope_ok(rule, text, scope_start, n.qual_start):
+            if got and _scope_ok(rule, text, scope_start, n.qual_start, rs.timeout):
                 out.append(Claim(n, rule, got[0], got[1], negative, a.start, "share"))
                 break
     return out
@@ -284,7 +316,7 @@ def _enumeration(text: str, s: Span, i: int, nums: Sequence[NumberMention], ancs
     for (credited, item, start), ni in zip(items, num_chain, strict=True):
         n = nums[ni]
         got = _indicator_for(item, measure, n, rs)
-        if got is None or not _scope_ok(item, text, scope_start, n.qual_start):
+        if got is None or not _scope_ok(item, text, scope_start, n.qual_start, rs.timeout):
             continue
         out.append(Claim(n, credited, got[0], got[1], negative, start, "list", group_counter[0],
                          item=item if item is not credited else None))

@@ -41,6 +41,7 @@ class Extraction:
     norm: Normalized
     numbers: list = field(default_factory=list)
     claims: list[Claim] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -64,7 +65,8 @@ def analyse(text: str, rs: RuleSet, source: str = "<text>", year: int | None = N
     norm = normalize(text)
     t = norm.text
     numbers = find_numbers(t, rs.units)
-    anchors = find_anchors(t, rs)
+    problems: list[str] = []
+    anchors = find_anchors(t, rs, problems)
     sents = _all_sentences(norm)
     claims = match_sentences(t, sents, numbers, anchors, rs)
     info = ctx.infer_report(norm, rs, year=year, region=region, default_year=default_year)
@@ -77,7 +79,7 @@ def analyse(text: str, rs: RuleSet, source: str = "<text>", year: int | None = N
         if traced is not None:
             rows.append(traced.row)
             traces.append(traced)
-    return Extraction(rows, traces, info, norm, numbers, claims)
+    return Extraction(rows, traces, info, norm, numbers, claims, problems)
 
 
 def _to_row(c: Claim, norm: Normalized, sents: list[Span], sent_starts: list[int], scopes: ctx.Scopes,
@@ -156,8 +158,8 @@ def extract_file(path: Path, root: Path, rs: RuleSet, year: int | None = None,
         decoded = read_report(path)
     except ReadError as e:
         return FileResult(source, error=str(e))
-    rows = analyse(decoded.text, rs, source=source, year=year, region=region).rows
-    return FileResult(source, rows, warnings=decoded.warnings)
+    ex = analyse(decoded.text, rs, source=source, year=year, region=region)
+    return FileResult(source, ex.rows, warnings=decoded.warnings + tuple(ex.problems))
 
 
 def iter_extract(root: Path, rs: RuleSet, year: int | None = None, region: str | None = None,

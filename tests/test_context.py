@@ -1,0 +1,132 @@
+"""Year, period, region and kind of each figure, from the sentence, the section and the report."""
+
+from __future__ import annotations
+
+import pytest
+
+from luoyang_metrics.pipeline import analyse, extract_text
+
+
+def _keys(text, rs, **kw):
+    return [(r.indicator, r.value, r.year, r.period, r.region, r.kind) for r in extract_text(text, rules=rs, **kw)]
+
+
+COMMUNIQUE = """嵩县2023年国民经济和社会发展统计公报
+嵩县统计局
+
+初步核算,全年全县地区生产总值215.6亿元,按不变价格计算,比上年增长4.2%。
+"""
+
+WORK_REPORT = """政府工作报告
+——2024年1月12日在偃师区第一届人民代表大会第四次会议上
+
+一、2023年工作回顾
+
+过去一年,全区上下凝心聚力。预计全年地区生产总值增长6.5%,一般公共预算收入完成18.6亿元。
+
+二、2024年主要目标任务
+
+今年经济社会发展的主要预期目标是:地区生产总值增长7%左右,城镇新增就业1.2万人。
+"""
+
+ZONE_NEWS = """洛阳高新区召开经济工作会议
+## 回顾2020
+2020年,全区上下攻坚克难。全年实现进出口额82.2亿元,增长178.6%。
+## 奋斗2021
+会议确定主要预期目标:进出口总额增长12%以上。全市生产总值增长6%。
+"""
+
+
+def test_communique_describes_its_title_year_and_region(rs):
+    assert _keys(COMMUNIQUE, rs) == [
+        ("gdp", 215.6, 2023, "Y", "嵩县", "actual"),
+        ("gdp_growth", 4.2, 2023, "Y", "嵩县", "actual"),
+    ]
+
+
+def test_work_report_reviews_last_year_and_targets_this_year(rs):
+    assert _keys(WORK_REPORT, rs) == [
+        ("gdp_growth", 6.5, 2023, "Y", "偃师区", "actual"),
+        ("budget_revenue", 18.6, 2023, "Y", "偃师区", "actual"),
+        ("gdp_growth", 7.0, 2024, "Y", "偃师区", "target"),
+        ("urban_jobs_new", 1.2, 2024, "Y", "偃师区", "target"),
+    ]
+
+
+def test_headings_scope_years_and_zone_words_resolve(rs):
+    assert _keys(ZONE_NEWS, rs) == [
+        ("trade_total", 82.2, 2020, "Y", "洛阳高新区", "actual"),
+        ("trade_total_growth", 178.6, 2020, "Y", "洛阳高新区", "actual"),
+        ("trade_total_growth", 12.0, 2021, "Y", "洛阳高新区", "target"),
+        ("gdp_growth", 6.0, 2021, "Y", "洛阳市", "target"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "period"),
+    [
+        ("一季度,全市地区生产总值1320.5亿元。", "Q1"),
+        ("上半年,全市地区生产总值2600亿元。", "H1"),
+        ("前三季度,全市地区生产总值4000亿元。", "Q1-3"),
+        ("1-2月,全市社会消费品零售总额380.5亿元。", "M1-2"),
+        ("1—11月,全市社会消费品零售总额1380.5亿元。", "M1-11"),
+        ("全年全市地区生产总值5000亿元。", "Y"),
+    ],
+)
+def test_period_from_the_sentence(rs, text, period):
+    rows = extract_text(text, year=2023, region="洛阳市", rules=rs)
+    assert [r.period for r in rows] == [period]
+
+
+def test_report_period_from_title(rs):
+    text = "2023年一季度全市经济运行情况\n\n全市地区生产总值1320.5亿元,同比增长5.1%。"
+    assert {(r.year, r.period) for r in extract_text(text, region="洛阳市", rules=rs)} == {(2023, "Q1")}
+
+
+def test_subject_region_switches_and_comparisons_do_not(rs):
+    text = "2023年,全市地区生产总值5000亿元,居全省第二;其中,洛龙区地区生产总值完成600亿元,增长6.2%。"
+    assert _keys(text, rs, region="洛阳市") == [
+        ("gdp", 5000.0, 2023, "Y", "洛阳市", "actual"),
+        ("gdp", 600.0, 2023, "Y", "洛龙区", "actual"),
+        ("gdp_growth", 6.2, 2023, "Y", "洛龙区", "actual"),
+    ]
+
+
+def test_bracketed_reference_value_belongs_to_the_reference_region(rs):
+    text = "2024年全区地区生产总值增长6.0%,增速高于全市平均水平(4.9%)1.1个百分点。"
+    assert _keys(text, rs, region="孟津区") == [
+        ("gdp_growth", 6.0, 2024, "Y", "孟津区", "actual"),
+        ("gdp_growth", 4.9, 2024, "Y", "洛阳市", "actual"),
+    ]
+
+
+def test_this_city_and_full_names(rs):
+    text = "政府工作报告显示,2024年,该市地区生产总值6136.4亿元。"
+    assert _keys(text, rs, region="惠州市") == [("gdp", 6136.4, 2024, "Y", "惠州市", "actual")]
+
+
+def test_target_words_and_achievement_against_plan(rs):
+    assert _keys("2023年全区力争地区生产总值增长8%。", rs, region="嵩县", year=2023)[0][-1] == "target"
+    assert _keys("2023年实际利用外资4.7亿美元,完成年度目标的102%。", rs, region="嵩县", year=2023) == [
+        ("foreign_investment", 4.7, 2023, "Y", "嵩县", "actual")]
+    # a review's estimate is still an actual
+    assert _keys("预计生产总值同比增长3%以上。", rs, region="洛阳市", year=2020)[0][-1] == "actual"
+
+
+def test_comparison_base_year_is_not_the_figure_year(rs):
+    rows = extract_text("2023年,全县地区生产总值达到300亿元,比2015年增长60%。", region="嵩县", rules=rs)
+    assert [(r.indicator, r.value, r.year) for r in rows] == [("gdp", 300.0, 2023)]
+
+
+def test_dateline_is_not_the_described_year(rs):
+    text = "发布时间:2024-03-01\n\n洛阳市2023年国民经济和社会发展统计公报\n\n全年全市地区生产总值5400亿元。"
+    ex = analyse(text, rs)
+    assert (ex.info.year, ex.info.present) == (2023, 2024)
+    assert [(r.year, r.region) for r in ex.rows] == [(2023, "洛阳市")]
+
+
+def test_overrides_win_over_inference(rs):
+    rows = extract_text(COMMUNIQUE, year=2030, region="栾川县", rules=rs)
+    assert {(r.year, r.region) for r in rows} == {(2023, "栾川县")}
+    rows = extract_text("全县地区生产总值215.6亿元。", year=2030, region="栾川县", rules=rs)
+    assert {(r.year, r.region) for r in rows} == {(2030, "栾川县")}
