@@ -231,7 +231,10 @@ def resolve_kind(text: str, sent: Span, pos: int, year: int, info: ReportInfo, f
     clause_start = max(text.rfind(c, sent.start, pos) for c in ",;") + 1
     clause_start = max(clause_start, sent.start)
     colon = text.rfind(":", sent.start, pos)
-    spans = [(clause_start, pos)] + ([(sent.start, colon)] if colon >= 0 else [])
+    head_end = min([k for k in (text.find(c, sent.start, pos) for c in ",;") if k >= 0], default=pos)
+    # the figure's clause, the head of a list it belongs to, and the sentence's opening clause
+    # ("力争全年地区生产总值增长7%以上,一般公共预算收入增长6%")
+    spans = [(clause_start, pos), (sent.start, head_end)] + ([(sent.start, colon)] if colon >= 0 else [])
     for lo, hi in spans:
         if g.actual_words.search(text, lo, hi):
             return Decision("actual", "achievement against a plan")

@@ -110,8 +110,12 @@ def _match_sentence(text: str, s: Span, nums: Sequence[NumberMention], ancs: Seq
                     rs: RuleSet, group_counter: list[int]) -> list[Claim]:
     out: list[Claim] = []
     consumed: set[int] = set()
+    head_end = _first_clause_end(text, s)
+    multi_head = rs.grammar.multi_year.search(text, s.start, head_end) is not None
     for i, n in enumerate(nums):
         if i in consumed:
+            continue
+        if multi_head or rs.grammar.multi_year.search(text, _clause_start(text, s.start, n.start), n.start):
             continue
         new = (_after(text, n, rs)
                or _reference(text, s, n, out, rs)
@@ -122,6 +126,11 @@ def _match_sentence(text: str, s: Span, nums: Sequence[NumberMention], ancs: Seq
 
 
 # ----------------------------------------------------------------------------- helpers
+
+
+def _first_clause_end(text: str, s: Span) -> int:
+    ends = [k for k in (text.find(c, s.start, s.end) for c in ",;:") if k >= 0]
+    return min(ends) if ends else s.end
 
 
 def _clause_start(text: str, lo: int, pos: int) -> int:
@@ -326,31 +335,37 @@ def _enumeration(text: str, s: Span, i: int, nums: Sequence[NumberMention], ancs
 
 def _carry(text: str, i: int, nums: Sequence[NumberMention], done: list[Claim], rs: RuleSet,
            consumed: set[int]) -> list[Claim]:
-    """A growth rate right after a level of the same indicator ("55亿元、同比增长4.4%")."""
+    """A figure right after another of the same indicator: its growth ("55亿元、同比增长4.4%")
+    or its level ("同比增长5.2%,总量达到1200亿元")."""
     n = nums[i]
-    if not done or n.dimension != "percent":
+    if not done:
         return []
     last = done[-1]
-    if last.measure == "growth" or last.number.end > n.qual_start or last.via == "reference":
+    if last.number.end > n.qual_start or last.via == "reference":
         return []
     gap = text[last.number.end:n.qual_start]
     if len(gap) > rs.grammar.max_gap or rs.grammar.not_growth.search(gap):
         return []
+    if n.dimension != "percent" or last.measure == "growth":
+        return _carry_level(text, n, gap, last, rs)
     m = rs.grammar.carry_gap.fullmatch(gap, timeout=rs.timeout)
     if m is None:
         return []
     negative = m.group("down") is not None
-    if last.group >= 0 and "分别" in gap:
-        members = [c for c in done if c.group == last.group]
+    if "分别" in gap:
         chain = _number_chain(text, nums, i, rs)
-        if len(chain) != len(members):
+        if last.group >= 0:
+            members = [c for c in done if c.group == last.group]
+        else:
+            members = [c for c in done if c.measure != "growth"][-len(chain):]
+        if len(chain) != len(members) or len({(c.item or c.rule).id for c in members}) != len(members):
             return []
         out = []
         for c, ni in zip(members, chain, strict=True):
             item = c.item or c.rule
             if item.growth:
                 out.append(Claim(nums[ni], c.rule, item.growth, "growth", negative, c.anchor_start, "carry",
-                                 last.group, item=c.item))
+                                 c.group, item=c.item))
                 consumed.add(ni)
         return out
     item = last.item or last.rule
@@ -359,3 +374,12 @@ def _carry(text: str, i: int, nums: Sequence[NumberMention], done: list[Claim], 
     return [Claim(n, last.rule, item.growth, "growth", negative, last.anchor_start, "carry",
                   item=last.item, region_at=last.region_at)]
 
+
+def _carry_level(text: str, n: NumberMention, gap: str, last: Claim, rs: RuleSet) -> list[Claim]:
+    item = last.item or last.rule
+    if not item.level or rs.indicators[item.level].dimension != n.dimension:
+        return []
+    if rs.grammar.level_carry.fullmatch(gap, timeout=rs.timeout) is None:
+        return []
+    return [Claim(n, last.rule, item.level, "level", False, last.anchor_start, "carry", item=last.item,
+                  region_at=last.region_at)]

@@ -82,6 +82,8 @@ class Grammar:
     growth_gap: regex.Pattern[str]
     carry_gap: regex.Pattern[str]
     not_growth: regex.Pattern[str]
+    multi_year: regex.Pattern[str]
+    level_carry: regex.Pattern[str]
     list_gap: regex.Pattern[str]
     number_list_gap: regex.Pattern[str]
     reference_before: regex.Pattern[str]
@@ -348,6 +350,8 @@ def _load_grammar(path: Path, problems: list[str]) -> Grammar:
             "growth_gap": f"(?:{gap_words}|{leads})*?{growth_word}",
             "carry_gap": f"(?:{leads}|{gap_words})*?{growth_word}",
             "not_growth": g["not_growth"],
+            "multi_year": g["multi_year"],
+            "level_carry": g["level_carry"],
             "list_gap": g["list_gap"],
             "number_list_gap": g["number_list_gap"],
             "reference_before": g["reference_before"],
