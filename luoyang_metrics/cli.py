@@ -157,7 +157,8 @@ _register_extras()
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        # standalone_mode=False hands back typer.Exit codes as the return value
+        code = app(standalone_mode=False)
     except LuoyangError as e:
         for line in str(e).splitlines() or [type(e).__name__]:
             err.print(f"Error: {line}", markup=False, highlight=False)
@@ -174,3 +175,4 @@ def main() -> None:
             e.show()
             sys.exit(2)
         raise
+    sys.exit(code if isinstance(code, int) else 0)

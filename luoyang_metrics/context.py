@@ -19,6 +19,7 @@ from .regions import Region
 from .rules import Grammar, RuleSet
 
 YEAR_LEAD = 16  # a paragraph "names a year" when one stands in its first characters
+REGION_SCAN = 4000  # a report says what it is about in its opening; scanning further only costs time
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +90,7 @@ def infer_report(norm: Normalized, rs: RuleSet, year: int | None = None, region:
     if region and reg is None:
         reg = Region(region, "", "county", None, None)
     if reg is None:
-        reg = rs.gazetteer.infer_report_region(text)
+        reg = rs.gazetteer.infer_report_region(text[:REGION_SCAN])
     pm = g.report["period_title"].search(head)
     period = _period_name(pm.group("p"), rs) if pm else "Y"
     return ReportInfo(described, present, reg, period, review)

@@ -10,7 +10,7 @@ enumerations with 分别 and distributive 各 share numbers among several phrase
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from .model import NumberMention
@@ -178,15 +178,15 @@ def _gap_kind(gap: str, n: NumberMention, rs: RuleSet) -> tuple[str, bool] | Non
     return None
 
 
-def _candidates(a: Anchor, text: str, rs: RuleSet) -> list[Rule]:
-    """The anchor's own rules, then any other rule whose phrase also fits the span."""
-    own = list(a.rules)
+def _candidates(a: Anchor, text: str, rs: RuleSet) -> Iterator[Rule]:
+    """The anchor's own rules, then (lazily: callers stop at the first that fits) any other rule
+    whose phrase also fits the span, so overlapping variants of a phrase still get a turn."""
+    yield from a.rules
     for rule in rs.rules.values():
-        if rule in own or rule.anchor is None:
+        if rule in a.rules or rule.anchor is None:
             continue
         if rule.anchor.fullmatch(text, a.start, a.end, timeout=rs.timeout):
-            own.append(rule)
-    return own
+            yield rule
 
 
 def _anchor_chain(text: str, ancs: Sequence[Anchor], k: int, rs: RuleSet) -> list[int]:
@@ -313,10 +313,10 @@ def _enumeration(text: str, s: Span, i: int, nums: Sequence[NumberMention], ancs
         chain = _anchor_chain(text, ancs, k, rs)
         scope_start = _clause_start(text, s.start, ancs[chain[0]].start)
         for j in chain:
-            cand = _candidates(ancs[j], text, rs)
-            if not cand:
+            first = next(_candidates(ancs[j], text, rs), None)
+            if first is None:
                 return []
-            items.append((cand[0], cand[0], ancs[j].start))
+            items.append((first, first, ancs[j].start))
     num_chain = _number_chain(text, nums, i, rs)
     if len(items) != len(num_chain) or len(items) < 2:
         return []

@@ -203,17 +203,23 @@ def _os_reason(exc: OSError) -> str:
 # --------------------------------------------------------------------------- reading
 
 
+class TooLargeError(ReadError):
+    """The report is bigger than the caller's in-memory limit (it can still be streamed)."""
+
+
 def read_report(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Decoded:
     """Read and decode one report.
 
     Raises :class:`ReadError` whose message is only the reason; the caller
-    prefixes the path. ``max_bytes`` bounds memory until big files are streamed.
+    prefixes the path. A file over ``max_bytes`` raises :class:`TooLargeError`:
+    read it with :class:`ReportStream` instead.
     """
     data = _read_bytes(path, max_bytes)
     return decode_bytes(data)
 
 
-def _read_bytes(path: Path, max_bytes: int) -> bytes:
+def _open_regular(path: Path) -> int:
+    """A read-only descriptor on a regular file, or :class:`ReadError` with the reason."""
     # O_NONBLOCK keeps a FIFO named *.txt from hanging the run; it has no
     # effect on regular files. Checking the type on the open descriptor (not
     # the path) leaves no window for the file to be swapped in between.
@@ -230,8 +236,20 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
             raise ReadError("is a directory")
         if not stat.S_ISREG(st.st_mode):
             raise ReadError("not a regular file")
-        if st.st_size > max_bytes:
-            raise ReadError(_too_large(st.st_size, max_bytes))
+    except BaseException as exc:
+        os.close(fd)
+        if isinstance(exc, OSError):
+            raise ReadError(_os_reason(exc)) from exc
+        raise
+    return fd
+
+
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
+    fd = _open_regular(path)
+    try:
+        size = os.fstat(fd).st_size
+        if size > max_bytes:
+            raise TooLargeError(_too_large(size, max_bytes))
         with os.fdopen(fd, "rb", closefd=False) as f:
             # Read one byte past the limit: the file may have grown since fstat.
             data = f.read(max_bytes + 1)
@@ -240,7 +258,7 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
     finally:
         os.close(fd)
     if len(data) > max_bytes:
-        raise ReadError(_too_large(len(data), max_bytes))
+        raise TooLargeError(_too_large(len(data), max_bytes))
     return data
 
 
@@ -428,14 +446,19 @@ def _decode_damaged(data: bytes, codec: str, max_invalid: int, confirm: bool = F
         return None
     starts = [m.start() for m in _ESCAPED_BYTES.finditer(escaped)]
     lines = _line_numbers(escaped, starts)
-    shown = ", ".join(str(n) for n in lines[:_MAX_LINES_LISTED])
-    if len(lines) > _MAX_LINES_LISTED:
-        shown += f" and {len(lines) - _MAX_LINES_LISTED} more"
-    noun = "byte" if invalid == 1 else "bytes"
-    where = "line" if len(lines) == 1 else "lines"
-    warning = f"{invalid} invalid {noun} replaced at {where} {shown}"
+    warning = _damage_warning(invalid, lines[:_MAX_LINES_LISTED], len(lines))
     text = _ESCAPED_BYTES.sub("\ufffd", escaped)
     return Decoded(_normalize(text), codec, (warning,))
+
+
+def _damage_warning(invalid: int, shown_lines: list[int], total_lines: int) -> str:
+    """``"3 invalid bytes replaced at lines 4, 9 and 1 more"``."""
+    shown = ", ".join(str(n) for n in shown_lines)
+    if total_lines > len(shown_lines):
+        shown += f" and {total_lines - len(shown_lines)} more"
+    noun = "byte" if invalid == 1 else "bytes"
+    where = "line" if total_lines == 1 else "lines"
+    return f"{invalid} invalid {noun} replaced at {where} {shown}"
 
 
 def _line_numbers(text: str, offsets: list[int]) -> list[int]:
