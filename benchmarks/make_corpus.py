@@ -118,7 +118,8 @@ def pick_place(rng: random.Random, places: list[Place], luoyang: list[Place]) ->
 
 
 def _f(rng: random.Random, lo: float, hi: float, digits: int = 1) -> str:
-    return f"{rng.uniform(lo, hi):.{digits}f}"
+    # A fall is written 下降 by the templates that mean it, never "增长-1.2%".
+    return f"{abs(rng.uniform(lo, hi)):.{digits}f}"
 
 
 def _scale(place: Place) -> float:
@@ -134,7 +135,7 @@ def figures(rng: random.Random, place: Place, year: int) -> dict[str, str]:
     s = _scale(place) * (0.4 + 0.6 * (year - 2000) / 25)
     gdp = rng.uniform(120, 900) * s
     pri, sec = gdp * rng.uniform(0.04, 0.18), gdp * rng.uniform(0.3, 0.5)
-    g = rng.uniform(-1.5, 11)
+    g = rng.uniform(0.3, 11)
     pop = rng.uniform(20, 110) * _scale(place) ** 0.8
     return {
         "y": str(year), "ny": str(year + 1), "py": str(year - 1),
@@ -283,8 +284,8 @@ NEWS = [
     "1-{m}月,{W}固定资产投资同比增长{fai_g}%,一般公共预算收入{rev}亿元。",
 ]
 
-NARRATIVE_HEAD = ["坚持", "深入实施", "持续推进", "全面落实", "加快构建", "大力实施", "扎实推进", "着力打造", "统筹推进",
-                  "积极培育", "不断完善", "稳步推进", "聚焦", "围绕", "深化"]
+NARRATIVE_HEAD = ["坚持", "深入实施", "持续推进", "全面落实", "加快构建", "大力实施", "扎实推进", "着力打造",
+                  "统筹推进", "积极培育", "不断完善", "稳步推进", "聚焦", "围绕", "深化"]
 NARRATIVE_OBJ = ["创新驱动发展战略", "乡村振兴战略", "营商环境优化提升行动", "“万人助万企”活动", "新型城镇化建设",
                  "黄河流域生态保护和高质量发展", "先进制造业集群培育", "数字经济核心产业", "现代物流体系",
                  "县域经济高质量发展", "国企改革三年行动", "文旅融合发展", "城市更新行动", "老旧小区改造",
@@ -310,8 +311,9 @@ def narrative(rng: random.Random) -> str:
 
 def paragraph(rng: random.Random, pool: list[str], fig: dict[str, str], n: int) -> str:
     """``n`` sentences: figures from ``pool`` mixed with narrative, in random order."""
-    sents = [rng.choice(pool).format_map(fig) for _ in range(n)]
-    sents += [narrative(rng) for _ in range(rng.randint(0, 3))]
+    sents = [t.format_map(fig) for t in rng.sample(pool, min(n, len(pool)))]
+    # Real reports are mostly prose: about one figure sentence in three or four.
+    sents += [narrative(rng) for _ in range(rng.randint(n, 3 * n + 1))]
     rng.shuffle(sents)
     return "".join(sents)
 
@@ -324,11 +326,12 @@ def _fig(rng: random.Random, place: Place, year: int) -> dict[str, str]:
 
 def communique(rng: random.Random, place: Place, year: int) -> list[str]:
     fig = _fig(rng, place, year)
-    out = [f"{year}年{place.name}国民经济和社会发展统计公报", f"{place.name}统计局", f"{year + 1}年{fig['m']}月{fig['d']}日"]
+    out = [f"{year}年{place.name}国民经济和社会发展统计公报", f"{place.name}统计局",
+           f"{year + 1}年{fig['m']}月{fig['d']}日"]
     sections = list(COMMUNIQUE.items())
     for i, (title, pool) in enumerate(sections[: rng.randint(5, len(sections))]):
         out.append(f"{HEADINGS[i]}{title}")
-        out += [paragraph(rng, pool, fig, rng.randint(1, 4)) for _ in range(rng.randint(1, 3))]
+        out += [paragraph(rng, pool, fig, rng.randint(1, 3)) for _ in range(rng.randint(1, 2))]
     out.append("注:本公报中部分数据为初步统计数,各项统计数据均未包括跨行政区划的数据。")
     return out
 
@@ -357,7 +360,8 @@ def plan_report(rng: random.Random, place: Place, year: int) -> list[str]:
 
 def news(rng: random.Random, place: Place, year: int) -> list[str]:
     fig = _fig(rng, place, year)
-    out = [f"{place.name}召开{year}年经济工作会议", f"发布时间:{year}-0{fig['m']}-{int(fig['d']):02d} 来源:{place.name}人民政府"]
+    out = [f"{place.name}召开{year}年经济工作会议",
+           f"发布时间:{year}-0{fig['m']}-{int(fig['d']):02d} 来源:{place.name}人民政府"]
     out += [paragraph(rng, NEWS, fig, rng.randint(1, 2)) for _ in range(rng.randint(2, 5))]
     out += [narrative(rng) for _ in range(rng.randint(2, 6))]
     return out
@@ -446,7 +450,8 @@ def file_sizes(rng: random.Random, total: int, files: int) -> list[int]:
     return [max(2000, int(r * scale)) for r in raw]
 
 
-def plan_files(rng: random.Random, places: list[Place], total: int, files: int) -> Iterator[tuple[FileSpec, Place, int]]:
+def plan_files(rng: random.Random, places: list[Place], total: int,
+               files: int) -> Iterator[tuple[FileSpec, Place, int]]:
     luoyang = [p for p in places if p.name in LUOYANG]
     for i, size in enumerate(file_sizes(rng, total, files)):
         place = pick_place(rng, places, luoyang)

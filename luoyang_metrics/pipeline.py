@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -15,7 +15,7 @@ from .matching import Claim, find_anchors, match_sentences
 from .model import Row
 from .normalize import Normalized, Span, normalize, sentences
 from .numbers import convert, find_numbers
-from .reading import iter_reports, read_report
+from .reading import PIECE_CHARS, ReportStream, TooLargeError, iter_reports, read_report
 from .rules import RuleSet, load_rules
 from .writing import rows_to_frame
 
@@ -151,15 +151,67 @@ def read_manifest(root: Path) -> dict[str, tuple[int | None, str | None]]:
     return out
 
 
+# Files above this size are streamed in pieces (reading.PIECE_CHARS characters
+# each) instead of being decoded and analysed whole. Below it, whole-file
+# analysis keeps every bit of context and peaks at roughly 10x the file size.
+STREAM_THRESHOLD = 16 * 1024 * 1024
+
+
 def extract_file(path: Path, root: Path, rs: RuleSet, year: int | None = None,
-                 region: str | None = None) -> FileResult:
+                 region: str | None = None, stream_threshold: int = STREAM_THRESHOLD,
+                 piece_chars: int = PIECE_CHARS) -> FileResult:
     source = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
     try:
-        decoded = read_report(path)
+        decoded = read_report(path, max_bytes=stream_threshold)
+    except TooLargeError:
+        return _extract_streamed(path, source, rs, year, region, piece_chars)
     except ReadError as e:
         return FileResult(source, error=str(e))
-    ex = analyse(decoded.text, rs, source=source, year=year, region=region)
-    return FileResult(source, ex.rows, warnings=decoded.warnings + tuple(ex.problems))
+    rows = analyse(decoded.text, rs, source=source, year=year, region=region).rows
+    return FileResult(source, rows, warnings=decoded.warnings)
+
+
+def _extract_streamed(path: Path, source: str, rs: RuleSet, year: int | None, region: str | None,
+                      piece_chars: int) -> FileResult:
+    """Analyse a big report piece by piece; memory is bounded by the piece size, not the file.
+
+    The report's year and region are inferred once, from the first piece (where
+    the title and dateline are), and given to every later piece, which would
+    otherwise guess them from whatever its own first paragraphs say. Rows found
+    before a read error are dropped: a file is either extracted or failed.
+    """
+    rows: list[Row] = []
+    pieces = 0
+    try:
+        with ReportStream(path, piece_chars=piece_chars) as stream:
+            for piece in stream:
+                ex = analyse(piece.text, rs, source=source, year=year, region=region)
+                if pieces == 0:
+                    year, region = _report_context(ex.info, year, region)
+                rows.extend(_shift_lines(ex.rows, piece.first_line - 1))
+                pieces += 1
+            damage, size = stream.warnings, stream.size
+    except ReadError as e:
+        return FileResult(source, error=str(e))
+    note = (f"large file ({size:,} bytes): read in {pieces} pieces of up to {piece_chars:,} characters; "
+            "a year or region stated in one piece does not carry to the next")
+    return FileResult(source, rows, warnings=(*damage, note))
+
+
+def _report_context(info: ctx.ReportInfo, year: int | None, region: str | None) -> tuple[int | None, str | None]:
+    """The year and region later pieces of a report must use: the caller's, else the first piece's."""
+    if year is None and info.year:  # 0: the first piece named no year either
+        year = info.year
+    if region is None and info.region is not None:
+        region = info.region.name
+    return year, region
+
+
+def _shift_lines(rows: list[Row], lines_before: int) -> list[Row]:
+    """Rows of a piece with ``line`` counted from the top of the file."""
+    if not lines_before:
+        return rows
+    return [replace(r, line=r.line + lines_before) for r in rows]
 
 
 def iter_extract(root: Path, rs: RuleSet, year: int | None = None, region: str | None = None,

@@ -10,13 +10,15 @@ worse than a skipped file that shows up in the run summary.
 
 from __future__ import annotations
 
+import codecs
 import errno
 import os
 import re
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import regex
 from charset_normalizer import from_bytes
@@ -488,3 +490,258 @@ def _normalize(text: str) -> str:
     if "\r" in text:
         text = _LINE_BREAK.sub("\n", text)
     return text
+
+
+# --------------------------------------------------------------------------- streaming
+
+# Bytes per read() of a streamed report: large enough for C-speed decoding,
+# small against the pieces handed on.
+STREAM_BLOCK_BYTES = 1 << 20
+# Characters per piece of a streamed report (about 6 MB of UTF-8 Chinese).
+# Analysing 2M characters takes ~20 MB above the rule set's baseline.
+PIECE_CHARS = 1 << 21
+# A pure-ASCII start says nothing about the encoding: read on, up to this much,
+# until some non-ASCII byte (or a NUL, for UTF-16) shows up.
+_MAX_SAMPLE_BYTES = 16 << 20
+
+# Where a piece may end. normalize never joins a line ending in sentence-final
+# punctuation (markdown emphasis and spaces after it are dropped first) to the
+# next, nor lines across a blank line, so a piece cut here reads exactly as the
+# same lines do in the whole file. (?r) searches backwards: the last boundary wins.
+_PARAGRAPH_END = regex.compile(
+    "(?r)(?:[。!?;:!?;:][”’\"')」』】]*[ \\t\u3000*]*|\\n[ \\t\u3000]*)\\n"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """Consecutive lines of a streamed report.
+
+    ``text`` follows the :class:`Decoded` conventions (``"\\n"`` line breaks,
+    no BOM); its first line is line ``first_line`` (1-based) of the file.
+    """
+
+    text: str
+    first_line: int
+
+
+@dataclass(frozen=True, slots=True)
+class _StreamCodec:
+    codec: str          # for the incremental decoder
+    name: str           # as Decoded.encoding would report it
+    skip: int           # byte-order-mark bytes before the text
+    max_invalid: float  # share of non-ASCII bytes that may be invalid; 0 = strict
+
+
+@dataclass(slots=True)
+class _Damage:
+    """Running count of invalid bytes replaced in a streamed report."""
+
+    invalid: int = 0
+    non_ascii: int = 0
+    lines: list[int] = field(default_factory=list)  # the first _MAX_LINES_LISTED damaged lines
+    line_count: int = 0
+    last_line: int = 0
+
+
+class ReportStream:
+    """A report too big to hold in memory, read block by block and handed on in pieces.
+
+    The encoding is decided once, on the first block(s), with the same policy as
+    :func:`decode_bytes`; the rest is decoded incrementally. Each piece ends at
+    a paragraph boundary (see ``_PARAGRAPH_END``) so analysing pieces one by one
+    finds what analysing the whole text would, except where context (a year
+    heading, the report's own year) would have come from an earlier piece.
+    Memory stays around ``piece_chars`` plus one block, whatever the file size.
+
+    Use as a context manager; iterate once. Opening raises :class:`ReadError`
+    for everything :func:`read_report` would; iterating raises it when the
+    file turns out to be binary or in another encoding further on. Replaced
+    invalid bytes are summed up in :attr:`warnings` once iteration is done.
+    """
+
+    def __init__(self, path: Path, piece_chars: int = PIECE_CHARS, block_bytes: int = STREAM_BLOCK_BYTES) -> None:
+        if piece_chars < 2 or block_bytes < 1:
+            raise ValueError("piece_chars must be >= 2 and block_bytes >= 1")
+        self._piece_chars = piece_chars
+        self._block_bytes = block_bytes
+        self._file = os.fdopen(_open_regular(path), "rb")
+        try:
+            self.size = os.fstat(self._file.fileno()).st_size
+            self._sample, self._eof = _read_sample(self._file, block_bytes)
+            self._codec = _stream_codec(self._sample, self._eof)
+        except BaseException:
+            self._file.close()
+            raise
+        self.encoding = self._codec.name
+        self._damage = _Damage()
+
+    def __enter__(self) -> ReportStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._file.close()
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        d = self._damage
+        if not d.invalid:
+            return ()
+        return (_damage_warning(d.invalid, d.lines, d.line_count),)
+
+    def __iter__(self) -> Iterator[Piece]:
+        first_line = 1
+        buffered: list[str] = []
+        size = 0
+        pieces = 0
+        for text in self._texts():
+            buffered.append(text)
+            size += len(text)
+            if size < self._piece_chars:
+                continue
+            rest = "".join(buffered)
+            while len(rest) >= self._piece_chars:
+                cut = _cut_point(rest, self._piece_chars)
+                yield Piece(rest[:cut], first_line)
+                pieces += 1
+                first_line += rest.count("\n", 0, cut)
+                rest = rest[cut:]
+            buffered, size = [rest], len(rest)
+        rest = "".join(buffered)
+        if rest:
+            yield Piece(rest, first_line)
+        elif not pieces:
+            raise ReadError("empty file")
+
+    def _blocks(self) -> Iterator[bytes]:
+        yield self._sample[self._codec.skip :]
+        self._sample = b""  # not needed any more; may be 16 MiB
+        while not self._eof:
+            try:
+                block = self._file.read(self._block_bytes)
+            except OSError as exc:
+                raise ReadError(_os_reason(exc)) from exc
+            self._eof = len(block) < self._block_bytes
+            if block:
+                yield block
+
+    def _texts(self) -> Iterator[str]:
+        """Decoded, newline-normalized text, block by block, checked as it goes."""
+        c = self._codec
+        decoder = codecs.getincrementaldecoder(c.codec)("surrogateescape" if c.max_invalid else "strict")
+        line = 1  # line of the start of the next text
+        carry = ""  # a trailing "\r" whose "\n" may start the next block
+        first = True
+        for block, final in _with_last(self._blocks()):
+            try:
+                text = decoder.decode(block, final)
+            except UnicodeDecodeError as exc:
+                raise ReadError(f"invalid {c.name} text (from line {line} on)") from exc
+            text = carry + text
+            carry = ""
+            if text.endswith("\r") and not final:
+                text, carry = text[:-1], "\r"
+            if "\r" in text:
+                text = _LINE_BREAK.sub("\n", text)
+            if first:
+                text = text.lstrip("\ufeff")
+                first = False
+            if "\x00" in text:
+                raise ReadError("binary file (contains NUL bytes)")
+            if c.max_invalid:
+                self._damage.non_ascii += _count_non_ascii(block)
+                text = _replace_escapes(text, line, self._damage)
+                if self._damage.invalid > c.max_invalid * self._damage.non_ascii:
+                    raise ReadError(f"not {c.name} text: too many invalid bytes by line {line}")
+            line += text.count("\n")
+            yield text
+
+
+def _with_last(blocks: Iterator[bytes]) -> Iterator[tuple[bytes, bool]]:
+    """Each block with whether it is the last one (an empty last block if there is none)."""
+    previous: bytes | None = None
+    for block in blocks:
+        if previous is not None:
+            yield previous, False
+        previous = block
+    yield (previous or b""), True
+
+
+def _read_sample(f: IO[bytes], block_bytes: int) -> tuple[bytes, bool]:
+    """The first block(s) of the file and whether they are all of it."""
+    parts: list[bytes] = []
+    size = 0
+    try:
+        while True:
+            block = f.read(block_bytes)
+            parts.append(block)
+            size += len(block)
+            if len(block) < block_bytes:
+                return b"".join(parts), True
+            if not block.isascii() or b"\x00" in block or size >= _MAX_SAMPLE_BYTES:
+                return b"".join(parts), False
+    except OSError as exc:
+        raise ReadError(_os_reason(exc)) from exc
+
+
+def _stream_codec(sample: bytes, at_eof: bool) -> _StreamCodec:
+    """How to decode a stream that starts with ``sample`` (:func:`decode_bytes` decides)."""
+    bom = _match_bom(sample)
+    if bom is not None:
+        skip, codec, name = bom
+        return _StreamCodec(codec, name, skip, _MAX_INVALID_UTF8 if codec == "utf-8" else 0.0)
+    probe = sample if at_eof else _whole_units(sample)
+    if not probe:
+        raise ReadError("empty file")
+    codec = decode_bytes(probe).encoding
+    budget = {"utf-8": _MAX_INVALID_UTF8, "gb18030": _MAX_INVALID_CHINESE, "big5": _MAX_INVALID_CHINESE}
+    return _StreamCodec(codec, codec, 0, budget.get(codec, 0.0))
+
+
+def _whole_units(sample: bytes) -> bytes:
+    """``sample`` without a character cut off at its end.
+
+    Byte 0x0A never occurs inside a UTF-8, GB18030 or Big5 character, so up
+    to the last line break is safe. UTF-16 (NULs present) is cut to whole code
+    units, dropping a final high surrogate in either byte order.
+    """
+    if b"\x00" not in sample:
+        end = sample.rfind(b"\n")
+        return sample[: end + 1] if end >= 0 else sample
+    end = len(sample) - len(sample) % 2
+    if end >= 2 and (0xD8 <= sample[end - 1] <= 0xDB or 0xD8 <= sample[end - 2] <= 0xDB):
+        end -= 2
+    return sample[:end]
+
+
+def _replace_escapes(text: str, first_line: int, damage: _Damage) -> str:
+    """``text`` with each run of escaped invalid bytes as one U+FFFD, counted in ``damage``."""
+    if not _ESCAPED_BYTES.search(text):
+        return text
+    line = first_line
+    pos = 0
+    for m in _ESCAPED_BYTES.finditer(text):
+        line += text.count("\n", pos, m.start())
+        pos = m.start()
+        damage.invalid += m.end() - m.start()
+        if line != damage.last_line:
+            damage.last_line = line
+            damage.line_count += 1
+            if len(damage.lines) < _MAX_LINES_LISTED:
+                damage.lines.append(line)
+    return _ESCAPED_BYTES.sub("\ufffd", text)
+
+
+def _cut_point(text: str, limit: int) -> int:
+    """Where to end a piece of ``text`` no longer than ``limit``: after the last
+    paragraph boundary in its second half, else after the last line break there,
+    else (one huge line) at ``limit`` itself."""
+    lo = limit // 2
+    m = _PARAGRAPH_END.search(text, lo, limit)
+    if m is not None:
+        return m.end()
+    end = text.rfind("\n", lo, limit)
+    return end + 1 if end >= 0 else limit

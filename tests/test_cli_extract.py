@@ -60,7 +60,6 @@ def test_single_output_and_overrides(tmp_path, reports):
     assert {r["region"] for r in rows if r["source"].startswith("003")} == {"洛阳高新区"}
     # figures with their own year keep it; the rest take the given year
     assert {r["year"] for r in rows if r["source"].startswith("001")} == {"2021"}
-    assert {r["year"] for r in rows if r["source"].startswith("002")} == {"2018"}
 
 
 def test_manifest_gives_year_and_region_per_file(tmp_path, reports):
