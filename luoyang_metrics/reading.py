@@ -504,13 +504,13 @@ PIECE_CHARS = 1 << 21
 # until some non-ASCII byte (or a NUL, for UTF-16) shows up.
 _MAX_SAMPLE_BYTES = 16 << 20
 
-# Where a piece may end. normalize never joins a line ending in sentence-final
-# punctuation (markdown emphasis and spaces after it are dropped first) to the
-# next, nor lines across a blank line, so a piece cut here reads exactly as the
-# same lines do in the whole file. (?r) searches backwards: the last boundary wins.
-_PARAGRAPH_END = regex.compile(
-    "(?r)(?:[。!?;:!?;:][”’\"')」』】]*[ \\t\u3000*]*|\\n[ \\t\u3000]*)\\n"
-)
+# Where a piece may end: after a line whose last character ends a sentence
+# (at most one closing quote after it; markdown emphasis and spaces are dropped
+# first). normalize never joins such a line to the next, so the lines of a piece
+# read exactly as they do in the whole file. A blank line is no boundary: PDF
+# text often has one in the middle of a sentence, and normalize joins across it.
+# (?r) searches backwards, so the last boundary wins.
+_PARAGRAPH_END = regex.compile("(?r)[。!?;:!?;:][”’\"')）」』】]?[ \t\u3000\u00a0*]*\n")
 
 
 @dataclass(frozen=True, slots=True)
