@@ -74,11 +74,21 @@ def analyse(text: str, rs: RuleSet, source: str = "<text>", year: int | None = N
     sent_starts = [s.start for s in sents]
     rows: list[Row] = []
     traces: list[Trace] = []
+    no_year = no_region = 0
     for c in claims:
         traced = _to_row(c, norm, sents, sent_starts, scopes, info, rs, source)
-        if traced is not None:
-            rows.append(traced.row)
-            traces.append(traced)
+        if traced is None:
+            continue
+        if traced.row.year == 0:
+            no_year += 1  # a row without its year cannot be compared with anything: leave it out
+            continue
+        no_region += traced.row.region == ""
+        rows.append(traced.row)
+        traces.append(traced)
+    if no_year:
+        problems.append(f"{no_year} figures skipped: the report names no year; give --year or a reports.csv line")
+    if no_region:
+        problems.append(f"{no_region} rows have no region: the report names none; give --region or a reports.csv line")
     return Extraction(rows, traces, info, norm, numbers, claims, problems)
 
 

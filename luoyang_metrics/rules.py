@@ -128,7 +128,11 @@ def _read_yaml(path: Path) -> Any:
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
-        raise RuleError(f"{path}:{where}: not valid YAML: {getattr(e, 'problem', e)}") from None
+        # Most YAML slips in rule files are regexes: backslashes in double quotes, or ':' / '#' unquoted.
+        raise RuleError(f"{path}:{where}: not valid YAML: {getattr(e, 'problem', e)}; fix the syntax there "
+                        "(put regexes in single quotes: anchor: '生产总值|GDP')") from None
+    except UnicodeDecodeError:
+        raise RuleError(f"{path}: not UTF-8 text; save the rule file as UTF-8") from None
     except OSError as e:
         raise RuleError(f"{path}: cannot read: {e.strerror or e}") from None
 
@@ -147,27 +151,62 @@ def _schema(base: Path) -> dict[str, Any]:
 
 
 def _schema_problems(doc: Any, path: Path, validator: jsonschema.Draft202012Validator) -> list[str]:
+    """One line per schema violation: file, rule id (or indicator), the field, and what to write."""
+    import difflib
+
+    # What to write for a field that is missing or malformed (keyed by the field's name).
+    hints = {
+        "family": "family: a short name for the file's indicators, e.g. tourism",
+        "rules": "rules: a list of rules, each with id, anchor, level/growth/rate and examples",
+        "id": "ids are lower-case letters, digits and '_' (rule ids may also use '.'), starting with a letter",
+        "examples": "examples: at least one {text: a sentence from a report, rows: [{indicator: ID, value: N}]}",
+        "text": "text: a sentence copied from a report",
+        "rows": "rows: the rows the sentence must give, e.g. [{indicator: gdp, value: 412.6}] ([] for none)",
+        "indicator": "indicator: an id declared under 'indicators'",
+        "value": "value: the number alone, in the indicator's unit (12, not 12亿元)",
+        "name": "name: the Chinese label, e.g. 旅游总收入",
+        "unit": "unit: a unit from rules/units.yaml, e.g. 亿元, %, 万人, 家",
+        "each": "each: two or more rule ids, in the order the 分别 list gives them",
+    }
+
+    def where_of(loc: list[Any]) -> tuple[str, list[Any]]:
+        if len(loc) >= 2 and loc[0] in ("rules", "indicators") and isinstance(loc[1], int):
+            items = doc.get(loc[0]) or []
+            item = items[loc[1]] if loc[1] < len(items) else None
+            label = "rule" if loc[0] == "rules" else "indicator"
+            ident = item.get("id") if isinstance(item, dict) else None
+            return (f"{path}: {label} '{ident}'" if ident else f"{path}: {label} #{loc[1] + 1}"), loc[2:]
+        return str(path), loc
+
+    def field_of(loc: list[Any]) -> str:
+        # ["examples", 0, "rows", 1, "value"] -> "examples[1].rows[2].value" (1-based, as a reader counts)
+        out = ""
+        for x in loc:
+            out += f"[{x + 1}]" if isinstance(x, int) else (f".{x}" if out else str(x))
+        return out
+
     out = []
     for err in sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.absolute_path))):
-        loc = list(err.absolute_path)
-        where = str(path)
-        if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
-            rules = doc.get("rules") or []
-            rid = rules[loc[1]].get("id", f"#{loc[1] + 1}") if isinstance(rules[loc[1]], dict) else f"#{loc[1] + 1}"
-            where += f": rule '{rid}'"
-            loc = loc[2:]
-        elif len(loc) >= 2 and loc[0] == "indicators" and isinstance(loc[1], int):
-            where += f": indicator #{loc[1] + 1}"
-            loc = loc[2:]
-        fld = ".".join(str(x) for x in loc) or "(top level)"
+        where, loc = where_of(list(err.absolute_path))
+        fld = field_of(loc)
+        inside = f" in {fld}" if fld else ""
+        last = next((x for x in reversed(loc) if isinstance(x, str)), "")
         if err.validator == "additionalProperties":
-            allowed = ", ".join(sorted(err.schema.get("properties", {})))
-            extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
-            out.append(f"{where}: unknown field {', '.join(map(repr, extra))} in {fld}; allowed fields: {allowed}")
+            allowed = sorted(err.schema.get("properties", {}))
+            for extra in sorted(set(err.instance) - set(allowed)):
+                close = difflib.get_close_matches(str(extra), allowed, n=1, cutoff=0.75)
+                instead = f"did you mean '{close[0]}'? " if close else ""
+                out.append(f"{where}: unknown field '{extra}'{inside}; {instead}allowed fields: {', '.join(allowed)}")
         elif err.validator == "required":
-            out.append(f"{where}: {fld}: {err.message}; add it")
+            missing = next(iter(set(err.validator_value) - set(err.instance)), "")
+            hint = hints.get(missing, f"add '{missing}'")
+            out.append(f"{where}: missing field '{missing}'{inside}; add {hint}")
+        elif err.validator == "minItems" and not err.instance:
+            out.append(f"{where}: field '{fld}' is empty; write {hints.get(last, 'at least one item')}")
+        elif last in hints and err.validator in ("type", "pattern", "minLength", "minItems"):
+            out.append(f"{where}: field '{fld}': {err.message}; write {hints[last]}")
         else:
-            out.append(f"{where}: field '{fld}': {err.message}")
+            out.append(f"{where}: field '{fld or '(top level)'}': {err.message}")
     return out
 
 
