@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from . import cache as cachelib
 from . import report as reportlib
 from .errors import LuoyangError, UsageError
 from .rules import load_rules
@@ -58,8 +59,23 @@ def extract(
     region: RegionOpt = None,
     rules: RulesOpt = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on a terminal.")] = True,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", "-j", min=1, help="Processes extracting in parallel. Default: the number of "
+                     "cores (one for a handful of files). The output is the same whatever the number."),
+    ] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Extract every report again; do not use "
+                                           "or fill the cache of extracted rows.")] = False,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option("--cache-dir", help="Cache of extracted rows, keyed by file content and rules version. "
+                     f"Default: ${cachelib.ENV_VAR}, else ~/.cache/luoyang-metrics."),
+    ] = None,
 ) -> None:
-    """Extract every indicator value from the reports in REPORTS_DIR into the SPEC table."""
+    """Extract every indicator value from the reports in REPORTS_DIR into the SPEC table.
+
+    Unchanged reports are served from a cache of their rows; editing a rule re-extracts everything.
+    """
     rs = _rules(rules)
     outputs = output or [Path("data/metrics.csv"), Path("data/metrics.parquet")]
     for p in outputs:
@@ -74,15 +90,21 @@ def extract(
         def tick(name: str) -> None:
             bar.update(task, advance=1, description=name[-40:])
 
-        summary = reportlib.run_extract(reports_dir, outputs, rs, year=year, region=region, on_file=tick)
+        summary = reportlib.run_extract(
+            reports_dir, outputs, rs, year=year, region=region, on_file=tick,
+            workers=workers or reportlib.effective_workers(reportlib.default_workers(), files),
+            cache_dir=None if no_cache else (cache_dir or cachelib.default_cache_dir()),
+            rule_dirs=rules or (),
+        )
     _print_summary(summary, outputs)
     if summary.failed:
         raise typer.Exit(1)
 
 
 def _print_summary(summary: reportlib.Summary, outputs: list[Path]) -> None:
+    cached = f" ({summary.cached} unchanged files taken from the cache)" if summary.cached else ""
     err.print(f"{summary.files} files read, {summary.rows} rows written to "
-              + ", ".join(str(p) for p in outputs))
+              + ", ".join(str(p) for p in outputs) + cached)
     for w in summary.warnings:
         err.print(f"[yellow]warning[/yellow] {w}")
     if summary.failed:

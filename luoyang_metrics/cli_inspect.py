@@ -12,6 +12,7 @@ from typing import Annotated
 
 import pandas as pd
 import typer
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 
@@ -51,9 +52,11 @@ def _note(text: str) -> None:
 def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]], no_wrap: Sequence[str] = (),
            lines: bool = True) -> Table:
     t = Table(title=title, header_style="bold", title_justify="left", show_lines=lines)
-    for col in columns:
-        # Ids, figures and counts broken over two lines are misread; long text folds.
-        t.add_column(col, overflow="fold", no_wrap=col in no_wrap)
+    for i, col in enumerate(columns):
+        # Ids, figures and counts broken over two lines are misread: they keep their width; long text folds.
+        keep = col in no_wrap
+        width = max([cell_len(col), *(cell_len(r[i]) for r in rows)]) if keep else None
+        t.add_column(col, overflow="fold", no_wrap=keep, min_width=width)
     for r in rows:
         t.add_row(*r)
     return t
@@ -182,7 +185,7 @@ def _unclaimed_groups_table(groups: pd.DataFrame, total: int) -> Table:
              r.context] for r in groups.itertuples(index=False)]
     title = f"unclaimed figures by the words before them (top {len(groups)} of {total} groups)"
     return _table(title, ["words before", "unit", "count", "reports", "example", "where", "in context"], rows,
-                  no_wrap=["words before", "unit", "count", "reports", "example", "where", "in context"], lines=False)
+                  no_wrap=["words before", "unit", "count", "reports", "example"], lines=False)
 
 
 def _rules_stats_table(stats: pd.DataFrame) -> Table:

@@ -20,6 +20,7 @@ from .model import NumberMention, Row
 from .normalize import Normalized
 from .pipeline import Extraction, Trace, analyse, read_manifest
 from .reading import iter_reports, read_report
+from .regions import Region
 from .rules import Rule, RuleSet
 
 # How each matching strategy (Claim.via) links a figure to its rule, in words an analyst reads.
@@ -37,11 +38,14 @@ STRATEGIES: dict[str, str] = {
 _CLAUSE_BREAK = ",;:。!?\n"
 _SENTENCE_END = "。!?\n"
 _LIST_SEP = "、"
-_LIST_JOINERS = "和及与以并等"
-_EDGE_JUNK = "()[]{}《》〈〉—-~/ "
+_LIST_JOINERS = ("以及", "和", "及", "与", "并", "等")
+_EDGE_JUNK = "()[]{}《》〈〉—-~/, "
+# Verbs that may open a clause before the indicator phrase ("实现旅游总收入85亿元").
+_OPENING_VERBS = ("实现", "完成", "累计", "共计", "合计", "总计", "达到")
 # Digits left after removing the figures themselves: dates and ordinals ("2023年", "1-11月", "第3").
 _DIGITS = regex.compile(r"\d[\d.,\-~]*(?:年|个?月份?|日|号)?")
 KEY_WIDTH = 8
+_GROWTH = "增长"  # the label of a rising growth rate in a group key; a fall keeps its own word (下降, 减少)
 NO_WORDS = "(start of clause)"
 
 
@@ -161,26 +165,58 @@ def _strip_figures(text: str, lo: int, hi: int, numbers: Sequence[NumberMention]
 
 
 def _clean(item: str) -> str:
-    return item.strip(_EDGE_JUNK).strip(_LIST_JOINERS).strip(_EDGE_JUNK)
+    """Strip brackets, dashes and list joiners from both ends: they belong to no indicator phrase."""
+    before = None
+    while before != item:
+        before = item
+        item = item.strip(_EDGE_JUNK)
+        for w in _LIST_JOINERS:
+            item = item.removeprefix(w).removesuffix(w)
+    return item
 
 
 def _clause_end(text: str, pos: int) -> int:
-    ends = [k for k in (text.find(ch, pos) for ch in _CLAUSE_BREAK + _LIST_SEP) if k >= 0]
+    ends = [k for k in (text.find(ch, pos) for ch in _CLAUSE_BREAK) if k >= 0]
     return min(ends) if ends else len(text)
 
 
-def words_before(text: str, pos: int, numbers: Sequence[NumberMention] = (), width: int = KEY_WIDTH) -> str:
-    """The up-to-``width`` characters of the clause before ``pos``: the coverage group key.
+def _skip_openers(text: str, pos: int, hi: int, rs: RuleSet, report: Region | None) -> int:
+    """Skip what opens a clause before its indicator phrase: leads (全年, 2023年, 其中, grammar.yaml
+    ``lead``), a subject region (全市, 嵩县) and a verb (实现, 完成), so that "全年全市实现旅游总收入"
+    and "旅游总收入" fall in one group."""
+    while pos < hi:
+        lead = rs.grammar.lead.match(text, pos, hi)
+        if lead is not None and lead.end() > pos:
+            pos = lead.end()
+            continue
+        region = rs.gazetteer.match_at(text, pos, report)
+        if region is not None and region[1] <= hi:
+            pos = region[1]
+            continue
+        verb = next((v for v in _OPENING_VERBS if text.startswith(v, pos, hi)), None)
+        if verb is None:
+            return pos
+        pos += len(verb)
+    return pos
 
-    Other figures and digits are dropped so that "2023年旅游总收入" and "旅游总收入" group together.
-    An item of an enumeration whose own words are only a joiner ("50%、11%和") takes the words of
-    the nearest item that has some, usually the list's head ("分别占全省的").
+
+def words_before(text: str, lo: int, pos: int, numbers: Sequence[NumberMention] = (), rs: RuleSet | None = None,
+                 report: Region | None = None, width: int = KEY_WIDTH) -> str:
+    """The last ``width`` characters of the list item of ``text[lo:pos]`` that ends at ``pos``,
+    without figures, digits and (given ``rs``) the item's opening words.
+
+    Dropping digits groups "2023年旅游总收入" with "旅游总收入". An item of an enumeration whose own
+    words are only a joiner ("50%、11%和") takes the words of the nearest item that has some,
+    usually the list's head ("分别占全省的").
     """
-    words = _strip_figures(text, _clause_start(text, pos), pos, numbers)
-    for item in reversed(words.split(_LIST_SEP)):
-        item = _clean(item)
-        if item:
-            return _clean(_tail(item, width))
+    cuts = [lo] + [k + 1 for k in range(lo, pos) if text[k] == _LIST_SEP] + [pos + 1]
+    for a, b in reversed(list(zip(cuts, cuts[1:], strict=False))):
+        hi = min(b - 1, pos)
+        start = _skip_openers(text, a, hi, rs, report) if rs is not None else a
+        for begin in dict.fromkeys((start, a)):  # without the openers, else with them if nothing is left
+            item = _clean(_strip_figures(text, begin, hi, numbers))
+            if item:
+                return _clean(_tail(item, width))
     return ""
 
 
@@ -192,14 +228,30 @@ def _tail(words: str, width: int) -> str:
     return words[k:]
 
 
-def group_key(text: str, n: NumberMention, numbers: Sequence[NumberMention] = (), width: int = KEY_WIDTH) -> str:
-    """The coverage key of a figure: the words before it, or, when it opens its clause
-    ("23个省、市重点项目"), "…" and the words after it, since those then name it."""
-    before = words_before(text, n.qual_start, numbers, width)
+def _plain_key(text: str, n: NumberMention, numbers: Sequence[NumberMention], rs: RuleSet,
+               report: Region | None, width: int) -> str:
+    before = words_before(text, _clause_start(text, n.qual_start), n.qual_start, numbers, rs, report, width)
     if before:
         return before
-    after = _clean(_strip_figures(text, n.end, _clause_end(text, n.end), numbers))[:width]
+    # A figure that opens its clause ("23个省、市重点项目") is named by the words after it.
+    after = _clean(_strip_figures(text, n.end, _clause_end(text, n.end), numbers)[:width])
     return f"…{_clean(after)}" if after else NO_WORDS
+
+
+def group_key(text: str, n: NumberMention, numbers: Sequence[NumberMention], rs: RuleSet,
+              report: Region | None = None, width: int = KEY_WIDTH) -> str:
+    """The coverage group of a figure: the words before it (see :func:`words_before`), with the
+    clause's opening words skipped. A growth rate right after another figure ("1.5亿人次,比上年增长12%")
+    is keyed by that figure's words, "接待游客…增长", whatever its lead (同比, 比上年): the rule
+    written for the level will carry it over."""
+    k = bisect.bisect_left([m.start for m in numbers], n.start)
+    prev = numbers[k - 1] if k > 0 else None
+    if prev is not None and n.dimension == "percent" and prev.end <= n.qual_start:
+        gap = text[prev.end:n.qual_start]
+        m = rs.grammar.carry_gap.fullmatch(gap) if len(gap) <= rs.grammar.max_gap else None
+        if m is not None:
+            return f"{_plain_key(text, prev, numbers, rs, report, width)}…{m.group('down') or _GROWTH}"
+    return _plain_key(text, n, numbers, rs, report, width)
 
 
 # ----------------------------------------------------------------------------- explain
@@ -307,7 +359,7 @@ def _unclaimed(n: NumberMention, ex: Extraction, anchors: Sequence[Anchor], rs: 
     text = ex.norm.text
     return UnclaimedFigure(
         figure=_figure(n, ex.norm),
-        words_before=group_key(text, n, ex.numbers),
+        words_before=group_key(text, n, ex.numbers, rs, ex.info.region),
         clause=ex.norm.readable(_clause_start(text, n.qual_start), n.end),
         why=why_unclaimed(n, ex, anchors, rs),
     )
@@ -370,7 +422,7 @@ class _Miss:
     line: int
 
 
-def misses(ex: Extraction, source: str) -> list[_Miss]:
+def misses(ex: Extraction, source: str, rs: RuleSet) -> list[_Miss]:
     """The figures of one analysed report that gave no row."""
     text = ex.norm.text
     with_row = {t.claim.number.start for t in ex.traces}
@@ -379,7 +431,7 @@ def misses(ex: Extraction, source: str) -> list[_Miss]:
         if n.start in with_row:
             continue
         lo, hi = _sentence_start(text, n.qual_start), _sentence_end(text, n.end)
-        out.append(_Miss(group_key(text, n, ex.numbers), n.unit, ex.norm.readable(n.start, n.end),
+        out.append(_Miss(group_key(text, n, ex.numbers, rs, ex.info.region), n.unit, ex.norm.readable(n.start, n.end),
                          context(ex.norm, n, lo, hi), ex.norm.readable(lo, hi), source, ex.norm.line_of(n.start)))
     return out
 
@@ -447,6 +499,6 @@ def coverage(root: Path, rs: RuleSet, year: int | None = None, region: str | Non
         reports += 1
         figures += len(ex.numbers)
         rows.extend(ex.rows)
-        found.extend(misses(ex, source))
+        found.extend(misses(ex, source, rs))
     return Coverage(unclaimed=unclaimed_frame(found), rules=rules_frame(rows, rs), reports=reports,
                     figures=figures, claimed=figures - len(found), failed=tuple(failed))

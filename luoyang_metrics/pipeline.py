@@ -177,8 +177,8 @@ def extract_file(path: Path, root: Path, rs: RuleSet, year: int | None = None,
         return _extract_streamed(path, source, rs, year, region, piece_chars)
     except ReadError as e:
         return FileResult(source, error=str(e))
-    rows = analyse(decoded.text, rs, source=source, year=year, region=region).rows
-    return FileResult(source, rows, warnings=decoded.warnings)
+    ex = analyse(decoded.text, rs, source=source, year=year, region=region)
+    return FileResult(source, ex.rows, warnings=decoded.warnings + tuple(ex.problems))
 
 
 def _extract_streamed(path: Path, source: str, rs: RuleSet, year: int | None, region: str | None,

@@ -5,15 +5,17 @@ aliases, relative words (全市, 全区 ...), development-zone patterns and word
 ``rules/regions.yaml``. Every surface form (full and nested names, short names, zones,
 relative words, words that only look like names) goes into ONE ``_Scanner``: a scan of a
 report is a single leftmost-longest Aho-Corasick pass, and a lookup at a clause start is a few
-dict probes; the longest form at a position wins, and words that only look like names consume
+set probes; the longest form at a position wins, and words that only look like names consume
 their text so that no name inside them is taken.
 
 Why ``ahocorasick_rs`` (Rust aho-corasick crate) scans: measured on the seeds with ~33k
 surfaces, the former stdlib ``re`` trie pattern cost ~1.6 µs/char and ~0.6 s to compile;
 ``pyahocorasick`` cost ~0.23 µs/char (it searches a node's children linearly, and the root has
 thousands of first characters) and its ``iter_long`` skips matches that leftmost-longest finds
-("ba" in "aaba" with keys ba/bbb/abaa/abbba); ``ahocorasick_rs`` with ``LeftmostLongest`` is the
-regex semantics by construction and costs ~0.02 µs/char.
+("ba" in "aaba" with keys ba/bbb/abaa/abbba); ``ahocorasick_rs`` costs ~0.02 µs/char. Its own
+leftmost-longest automaton takes ~0.4 s to build for our surfaces against ~0.06 s for the standard
+one, so we build the standard one, ask for every (overlapping) match, which is rare (~1 in 40
+characters), and pick leftmost-longest in Python.
 """
 
 from __future__ import annotations
@@ -386,40 +388,70 @@ class _Surfaces:
 _SURROGATES = re.compile("[\ud800-\udfff]")
 
 
-class _Scanner:
-    """Finds a fixed set of words in text: leftmost-longest and non-overlapping, like a regex
-    alternation of the words where the longest word at a position wins.
+# The word sets of the one scanner, by position in ``_Scanner.scan``'s result.
+_NAMES, _WEAK_NAMES, _HINTS = 0, 1, 2
 
-    ``scan`` runs one Aho-Corasick pass in Rust (offsets come back in characters); ``match``
-    probes a dict at one position, longest candidate length first, which is a few µs at most
-    and needs no automaton call for the usual clause start that begins with no word at all.
+_Match = tuple[int, int, str]        # (start, end, word)
+
+
+class _Scanner:
+    """Several word sets in one Aho-Corasick automaton: one pass over a text gives, for each set,
+    the matches that a regex alternation of that set alone would give (leftmost-longest and
+    non-overlapping: the longest word at a position wins and consumes its text).
+
+    One pass instead of one per set because the pass, not the number of words, is the cost:
+    names + weak names + level hints scan as fast as the names alone (~0.02 µs/char). The Rust
+    automaton reports every (overlapping) match in characters; ``_leftmost_longest`` keeps the
+    ones a set's regex would take.
     """
 
-    __slots__ = ("_words", "_automaton", "_known", "_lengths")
+    __slots__ = ("_count", "_words", "_masks", "_automaton")
+
+    def __init__(self, word_sets: Sequence[Iterable[str]]) -> None:
+        self._count = len(word_sets)
+        masks: dict[str, int] = {}      # word -> bit i set when the word is in word set i
+        for bit, words in enumerate(word_sets):
+            for word in words:
+                masks[word] = masks.get(word, 0) | 1 << bit
+        self._words: tuple[str, ...] = tuple(masks)      # the automaton reports indexes into this
+        self._masks: tuple[int, ...] = tuple(masks.values())
+        self._automaton = ahocorasick_rs.AhoCorasick(self._words)    # standard: fast to build
+
+    def scan(self, text: str) -> list[list[_Match]]:
+        """Per word set, its leftmost-longest, non-overlapping matches, left to right."""
+        per_set: list[list[tuple[int, int, int]]] = [[] for _ in range(self._count)]
+        masks = self._masks
+        for match in self._all_matches(text):
+            mask = masks[match[0]]
+            for bit, found in enumerate(per_set):
+                if mask >> bit & 1:
+                    found.append(match)
+        words = self._words
+        return [[(start, end, words[i]) for i, start, end in _leftmost_longest(found)] for found in per_set]
+
+    def _all_matches(self, text: str) -> list[tuple[int, int, int]]:
+        try:
+            return self._automaton.find_matches_as_indexes(text, overlapping=True)
+        except UnicodeEncodeError:
+            # A lone surrogate (text decoded with surrogateescape) cannot go to Rust as UTF-8;
+            # no word contains one, and one character for one keeps the offsets.
+            return self._automaton.find_matches_as_indexes(_SURROGATES.sub("\ufffd", text), overlapping=True)
+
+
+class _Lookup:
+    """The longest word of a set that starts exactly at a position (``re.match`` of the set).
+
+    A few set probes, longest candidate length first, and only for the lengths of the words
+    that start with that character: no automaton call, under a µs at a usual clause start.
+    """
+
+    __slots__ = ("_known", "_lengths")
 
     def __init__(self, words: Iterable[str]) -> None:
-        self._words: tuple[str, ...] = tuple(words)      # the automaton reports indexes into this
-        self._automaton = ahocorasick_rs.AhoCorasick(
-            self._words, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest)
-        self._known: frozenset[str] = frozenset(self._words)
-        self._lengths: dict[str, tuple[int, ...]] = _lengths_by_first_char(self._words)
-
-    def __reduce__(self) -> tuple[type[_Scanner], tuple[tuple[str, ...]]]:
-        # The Rust automaton does not pickle: rebuild it from the words (as re.Pattern does).
-        return (_Scanner, (self._words,))
-
-    def scan(self, text: str) -> list[tuple[int, int, str]]:
-        """(start, end, word) of every match, left to right."""
-        try:
-            found = self._automaton.find_matches_as_indexes(text)
-        except UnicodeEncodeError:
-            # A lone surrogate (text decoded with surrogateescape): one character for one keeps offsets.
-            found = self._automaton.find_matches_as_indexes(_SURROGATES.sub("\ufffd", text))
-        words = self._words
-        return [(start, end, words[i]) for i, start, end in found]
+        self._known: frozenset[str] = frozenset(words)
+        self._lengths: dict[str, tuple[int, ...]] = _lengths_by_first_char(self._known)
 
     def match(self, text: str, pos: int) -> str | None:
-        """The longest word starting exactly at ``text[pos]``."""
         lengths = self._lengths.get(text[pos:pos + 1])
         if lengths is None:
             return None
@@ -429,6 +461,23 @@ class _Scanner:
             if word in known:
                 return word
         return None
+
+
+def _leftmost_longest(matches: Iterable[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """From all (index, start, end) matches, the ones a leftmost-longest regex would take:
+    from the left, the longest match at the first start not inside the previous one taken."""
+    longest: dict[int, tuple[int, int]] = {}     # start -> (end, index) of the longest match there
+    for index, start, end in matches:
+        if end > longest.get(start, (-1, -1))[0]:
+            longest[start] = (end, index)
+    taken: list[tuple[int, int, int]] = []
+    pos = 0
+    for start in sorted(longest):
+        if start >= pos:
+            end, index = longest[start]
+            taken.append((index, start, end))
+            pos = end
+    return taken
 
 
 def _lengths_by_first_char(words: Iterable[str]) -> dict[str, tuple[int, ...]]:
@@ -443,7 +492,8 @@ def _head_end(text: str, lines: int, chars: int) -> int:
     """End offset of the title block: the first ``lines`` non-empty lines, at most ``chars`` long."""
     first = len(text) - len(text.lstrip())
     end, seen = first, 0
-    for line in text[first:].splitlines(keepends=True):
+    # Lines past first + chars cannot change the result: split only that much, not the whole report.
+    for line in text[first:first + chars].splitlines(keepends=True):
         end += len(line)
         seen += bool(line.strip())
         if seen >= lines:
@@ -479,10 +529,10 @@ class Gazetteer:
         self._zones: Mapping[tuple[str, Region], Region] = MappingProxyType(zones)
         self._city_of: Mapping[Region, Region] = MappingProxyType(self._cities(gb_type))
         self._entries: Mapping[str, _Entry] = MappingProxyType(self._surfaces(divisions))
-        self._scanner = _Scanner(self._entries)
         self._weak: Mapping[str, tuple[Region, ...]] = MappingProxyType(self._weak_names(divisions))
-        self._weak_scanner = _Scanner(self._weak)
-        self._hint_scanner = _Scanner(rules.inference.level_hints)
+        # Word sets in the order of _NAMES, _WEAK_NAMES, _HINTS.
+        self._scanner = _Scanner((self._entries, self._weak, rules.inference.level_hints))
+        self._lookup = _Lookup(self._entries)
 
     # -- construction -------------------------------------------------------------------------
 
@@ -614,7 +664,7 @@ class Gazetteer:
 
     def match_at(self, text: str, pos: int, report: Region | None) -> tuple[Region, int] | None:
         """The longest region mention starting exactly at ``text[pos]``, and where it ends."""
-        word = self._scanner.match(text, pos)
+        word = self._lookup.match(text, pos)
         if word is None:
             return None
         end = pos + len(word)
@@ -628,7 +678,7 @@ class Gazetteer:
         """Region mentions, left to right, non-overlapping, in one pass of the scanner."""
         found: list[tuple[int, int, Region]] = []
         cities: dict[Region, int] = {}     # cities named so far, with counts: they settle 鼓楼区 and 高新区
-        for start, end, word in self._scanner.scan(text):
+        for start, end, word in self._scanner.scan(text)[_NAMES]:
             entry = self._entries[word]
             if self._is_street(text, end, entry):
                 continue
@@ -709,8 +759,9 @@ class Gazetteer:
         first: dict[Region, int] = {}
         zones: dict[str, tuple[float, int]] = {}       # bare zone template -> (score, first offset)
         spans: list[tuple[int, int]] = []
+        names, weak_names, hints = self._scanner.scan(text)
 
-        for start, end, word in self._scanner.scan(text):
+        for start, end, word in names:
             entry = self._entries[word]
             if entry.kind not in (_NAME, _SHORT, _ZONE):
                 continue    # relative words say nothing about which place; they feed the level hint
@@ -722,7 +773,7 @@ class Gazetteer:
             elif not self._is_street(text, end, entry):
                 _vote(scores, first, self._choose(entry.regions, None, {}), weight, start)
 
-        hint = self._level_hint(text, spans)
+        hint = self._level_hint(text, spans, hints)
         home = self._best_city(scores)
         for template, (weight, pos) in zones.items():
             zone = self._zones.get((template, home)) if home is not None else None
@@ -731,7 +782,7 @@ class Gazetteer:
 
         if hint in ("district", "county") and not any(self._fits(r, hint) for r in scores):
             # No full name fits the level the text speaks at (区委, 全区): try 洛龙 for 洛龙区.
-            weak = self._weak_candidate(text, head_end, hint, home, spans)
+            weak = self._weak_candidate(text, head_end, hint, home, spans, weak_names)
             if weak is not None:
                 return weak
         return self._best(scores, first, hint)
@@ -758,15 +809,16 @@ class Gazetteer:
         return bool(inf.comparison_before.search(text, max(0, start - 12), start)
                     or inf.comparison_after.match(text, end))
 
-    def _level_hint(self, text: str, spans: Sequence[tuple[int, int]]) -> str | None:
+    def _level_hint(self, text: str, spans: Sequence[tuple[int, int]], found: Sequence[_Match]) -> str | None:
         """The level the text speaks at: 全区/区委 -> district, 全市/市委 -> city, 全县/县委 -> county.
 
-        ``spans`` are the names found in the text: an organ right after a name ("郑州市委") belongs
-        to that name, which is counted as a mention already; only bare 市委/区委 hint at the level.
+        ``found`` are the hint words in the text. ``spans`` are the names found in it: an organ right
+        after a name ("郑州市委") belongs to that name, which is counted as a mention already; only
+        bare 市委/区委 hint at the level.
         """
         hints = self._rules.inference.level_hints
         totals = dict.fromkeys(HINT_LEVELS, 0.0)
-        for start, end, word in self._hint_scanner.scan(text):
+        for start, end, word in found:
             level, weight = hints[word]
             # "居全市第一", "高于全市平均水平": the parent is named to compare, not as subject.
             if level in totals and not _inside(spans, start) and not self._is_comparison(text, start, end):
@@ -797,10 +849,11 @@ class Gazetteer:
         return max(scores, key=key) if scores else None
 
     def _weak_candidate(self, text: str, head_end: int, hint: str, home: Region | None,
-                        spans: Sequence[tuple[int, int]]) -> Region | None:
+                        spans: Sequence[tuple[int, int]], found: Sequence[_Match]) -> Region | None:
+        """The best weak name (``found``: 洛龙 ...) that fits ``hint``, outside the names read."""
         scores: dict[Region, float] = {}
         first: dict[Region, int] = {}
-        for start, end, word in self._weak_scanner.scan(text):
+        for start, end, word in found:
             if _inside(spans, start):
                 continue    # part of a name already read
             fitting = [r for r in self._weak[word] if self._fits(r, hint)]

@@ -1,25 +1,78 @@
-"""A whole extraction run over a folder: files in, outputs written, a summary out."""
+"""A whole extraction run over a folder: files in, outputs written, a summary out.
+
+The run is a pipeline in file order. The main process walks the folder, looks every file up
+in the row cache (:mod:`luoyang_metrics.cache`), and hands the misses, a few files per batch,
+to ``workers`` processes. Results come back out of order but are written in file order, so
+the output does not depend on the number of workers; at most a few batches per worker are in
+flight, and rows go to the outputs every ``batch`` rows, so memory does not grow with the
+corpus.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from functools import lru_cache, partial
 from pathlib import Path
+from types import TracebackType
 
-from .errors import UsageError
-from .pipeline import iter_extract
+from .cache import FileDigest, RowCache, cache_key, digest_file, unchanged_since
+from .errors import RuleError, UsageError
+from .pipeline import FileResult, extract_file, read_manifest
 from .reading import iter_reports
-from .rules import RuleSet
+from .rules import RuleSet, load_rules
 from .writing import TableWriter
+
+BATCH_FILES = 8             # files per job sent to a worker: enough to hide the IPC, small enough to balance
+IN_FLIGHT_PER_WORKER = 4    # jobs queued per worker: keeps every worker busy, bounds memory
+MIN_FILES_PER_WORKER = 16   # below this a worker's start-up (imports, rules) costs more than it saves
 
 
 @dataclass
 class Summary:
     files: int = 0
     rows: int = 0
+    cached: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """One report to extract, with the year/region it is read with and its cache key."""
+
+    path: Path
+    source: str
+    year: int | None
+    region: str | None
+    digest: FileDigest | None = None
+    key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    result: FileResult
+    cached: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSetup:
+    """What a worker process needs to extract exactly as the main process would (picklable).
+
+    The compiled rules do not pickle, so each worker loads them from the same folders and
+    checks it got the same version.
+    """
+
+    root: Path
+    rule_dirs: tuple[Path, ...]
+    rules_version: str
+    timeout: float
+    cache_dir: Path | None
 
 
 def count_reports(root: Path) -> int:
@@ -28,16 +81,43 @@ def count_reports(root: Path) -> int:
     return sum(1 for _ in iter_reports(Path(root)))
 
 
+def default_workers() -> int:
+    """The cores this process may run on (not all the machine's cores in a container)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:      # not on macOS/Windows
+        return max(1, os.cpu_count() or 1)
+
+
+def effective_workers(requested: int, files: int) -> int:
+    """Workers worth starting for ``files`` reports: a handful of files is faster in-process."""
+    return max(1, min(requested, files // MIN_FILES_PER_WORKER))
+
+
 def run_extract(root: Path, outputs: Sequence[Path], rs: RuleSet, year: int | None = None,
                 region: str | None = None, on_file: Callable[[str], None] | None = None,
-                batch: int = 5000) -> Summary:
-    """Extract ``root`` into every output; outputs are replaced only when the run completes."""
+                batch: int = 5000, *, workers: int = 1, cache_dir: Path | None = None,
+                rule_dirs: Sequence[Path] = ()) -> Summary:
+    """Extract ``root`` into every output; outputs are replaced only when the run completes.
+
+    ``workers`` > 1 extracts in that many processes (they load the rules from ``rule_dirs``,
+    which must be the folders ``rs`` was loaded from). ``cache_dir`` turns the row cache on.
+    The rows and their order are the same whatever ``workers`` and whether the cache is used.
+    """
+    root = Path(root)
     summary = Summary()
+    cache = RowCache(cache_dir) if cache_dir is not None else None
+    setup = WorkerSetup(root, tuple(Path(d) for d in rule_dirs), rs.version, rs.timeout, cache_dir)
     with ExitStack() as stack:
         writers = [stack.enter_context(TableWriter(Path(p))) for p in outputs]
+        runner = stack.enter_context(Runner(setup, rs, workers))
+        items = (lookup(item, cache, rs.version) for item in plan(root, year, region))
+        window = 1 if workers <= 1 else workers * IN_FLIGHT_PER_WORKER
         pending = []
-        for res in iter_extract(Path(root), rs, year=year, region=region):
+        for out in in_order(items, runner.submit, BATCH_FILES, window):
+            res = out.result
             summary.files += 1
+            summary.cached += out.cached
             if res.error is not None:
                 summary.failed.append((res.source, res.error))
             else:
@@ -53,3 +133,149 @@ def run_extract(root: Path, outputs: Sequence[Path], rs: RuleSet, year: int | No
         for w in writers:
             w.write(pending)
     return summary
+
+
+# --------------------------------------------------------------------------- planning
+
+
+def plan(root: Path, year: int | None = None, region: str | None = None) -> Iterator[Task | Outcome]:
+    """Every report under ``root`` in a stable order: a task, or the reason it cannot be read.
+
+    Same walk, manifest and overrides as :func:`pipeline.iter_extract`.
+    """
+    if not root.is_dir():
+        raise UsageError(f"{root}: no such folder")
+    manifest = read_manifest(root)
+    for path, problem in iter_reports(root):
+        rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+        if problem is not None:
+            yield Outcome(FileResult(rel, error=problem))
+            continue
+        m_year, m_region = manifest.get(rel, manifest.get(path.name, (None, None)))
+        source = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+        yield Task(path, source, year if year is not None else m_year, region if region is not None else m_region)
+
+
+def lookup(item: Task | Outcome, cache: RowCache | None, rules_version: str) -> Task | Outcome:
+    """A cache hit as a finished outcome; a miss as its task, carrying the key to store under."""
+    if cache is None or isinstance(item, Outcome):
+        return item
+    digest = digest_file(item.path)
+    if digest is None:
+        return item     # unreadable now: extraction reports why
+    key = cache_key(digest.sha256, rules_version, item.year, item.region)
+    hit = cache.get(key, item.source)
+    if hit is not None:
+        return Outcome(FileResult(item.source, hit.rows, warnings=hit.warnings), cached=True)
+    return Task(item.path, item.source, item.year, item.region, digest, key)
+
+
+# --------------------------------------------------------------------------- extracting
+
+
+def extract_task(task: Task, root: Path, rs: RuleSet, cache: RowCache | None) -> FileResult:
+    res = extract_file(task.path, root, rs, task.year, task.region)
+    if (cache is not None and task.key is not None and task.digest is not None and res.error is None
+            and unchanged_since(task.path, task.digest)):
+        cache.put(task.key, res.rows, res.warnings)
+    return res
+
+
+def extract_tasks(tasks: Sequence[Task], root: Path, rs: RuleSet, cache: RowCache | None) -> list[FileResult]:
+    return [extract_task(t, root, rs, cache) for t in tasks]
+
+
+def extract_batch(setup: WorkerSetup, tasks: Sequence[Task]) -> list[FileResult]:
+    """A worker process's job (top level, so that it pickles)."""
+    rs = worker_rules(setup.rule_dirs, setup.timeout, setup.rules_version)
+    cache = RowCache(setup.cache_dir) if setup.cache_dir is not None else None
+    return extract_tasks(tasks, setup.root, rs, cache)
+
+
+@lru_cache(maxsize=2)
+def worker_rules(rule_dirs: tuple[Path, ...], timeout: float, version: str) -> RuleSet:
+    """The rules, loaded once per worker process (the memo is per process, keyed by its inputs)."""
+    rs = load_rules(rule_dirs, timeout=timeout)
+    if rs.version != version:
+        raise RuleError(f"a worker loaded rules version {rs.version}, the run uses {version}: "
+                        "the rule files changed during the run, or the rules were not loaded from "
+                        "the rule folders given to run_extract; run again")
+    return rs
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    # Not fork: the caller may run threads (the progress bar does), and a forked child can
+    # inherit a lock held by one of them. forkserver starts workers from a clean process
+    # that has already imported the package; spawn is the portable fallback.
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload([__name__])
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+Job = Callable[[], list[FileResult]]
+
+
+class Runner:
+    """Runs batches of tasks in this process (one worker) or in a pool started on first need.
+
+    The pool is started lazily: a run served entirely from the cache never pays for it.
+    """
+
+    def __init__(self, setup: WorkerSetup, rs: RuleSet, workers: int) -> None:
+        self._setup = setup
+        self._rs = rs
+        self._workers = workers
+        self._cache = RowCache(setup.cache_dir) if setup.cache_dir is not None else None
+        self._pool: ProcessPoolExecutor | None = None
+
+    def submit(self, tasks: list[Task]) -> Job:
+        """Start extracting ``tasks``; the returned call gives their results, in task order."""
+        if self._workers <= 1:
+            # Deferred to when the result is wanted, so one worker keeps one batch in memory.
+            return partial(extract_tasks, tasks, self._setup.root, self._rs, self._cache)
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(self._workers, mp_context=_pool_context())
+        return self._pool.submit(extract_batch, self._setup, tasks).result
+
+    def __enter__(self) -> Runner:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._pool is not None:
+            # On an error nothing queued is wanted any more.
+            self._pool.shutdown(wait=True, cancel_futures=exc_type is not None)
+            self._pool = None
+
+
+def in_order(items: Iterable[Task | Outcome], submit: Callable[[list[Task]], Job], batch_files: int,
+             window: int) -> Iterator[Outcome]:
+    """Outcomes in the order of ``items``, with up to ``window`` batches being extracted ahead."""
+    pending: deque[tuple[list[Task | Outcome], Job | None]] = deque()
+    for group in _chunks(items, batch_files):
+        tasks = [x for x in group if isinstance(x, Task)]
+        pending.append((group, submit(tasks) if tasks else None))
+        if len(pending) >= window:
+            yield from _merge(*pending.popleft())
+    while pending:
+        yield from _merge(*pending.popleft())
+
+
+def _merge(group: list[Task | Outcome], job: Job | None) -> Iterator[Outcome]:
+    """The group's outcomes: ready ones as they are, tasks replaced by their results in order."""
+    results = iter(job() if job is not None else ())
+    for item in group:
+        yield item if isinstance(item, Outcome) else Outcome(next(results))
+
+
+def _chunks(items: Iterable[Task | Outcome], size: int) -> Iterator[list[Task | Outcome]]:
+    group: list[Task | Outcome] = []
+    for item in items:
+        group.append(item)
+        if len(group) >= size:
+            yield group
+            group = []
+    if group:
+        yield group

