@@ -450,7 +450,7 @@ def _load_grammar(path: Path, problems: list[str]) -> Grammar:
         max_gap=max_gap,
         relative_years=rel,
         relative_year_re=rel_re,
-        periods=regex.compile(periods.pattern, regex.POSIX),  # type: ignore[union-attr]
+        periods=periods,  # type: ignore[arg-type]
         period_names=period_names,
         report=report,  # type: ignore[arg-type]
         **compiled,  # type: ignore[arg-type]

@@ -170,10 +170,12 @@ def assert_rows_point_at_source(rows: list[Row], text: str) -> None:
 # random input reaches every stage and produces rows instead of dying early.
 _SUBJECTS = ["", "全市", "全区", "2023年,", "2024年全县", "今年", "上半年,", "前三季度,", "嵩县", "孟津区",
              "洛阳高新区", "# 2022年\n"]
-_ANCHORS = ["地区生产总值", "规模以上工业增加值", "社会消费品零售总额", "固定资产投资", "一般公共预算收入",
-            "城镇新增就业", "进出口总额", "居民人均可支配收入", "粮食总产量"]
-_LINKS = ["", "达到", "完成", "实现", "为", "预期目标", "力争", "不低于", "约", "突破", "分别为"]
-_UNITS = ["亿元", "万元", "%", "万人", "人", "亿美元", "元", "万吨", "亿斤", "个百分点", "家"]
+# Indicator phrases with the units their rules accept.
+_ANCHORS = {"地区生产总值": ["亿元", "万元"], "规模以上工业增加值": ["亿元", "%"], "社会消费品零售总额": ["亿元"],
+            "固定资产投资": ["亿元", "%"], "一般公共预算收入": ["亿元", "万元"], "城镇新增就业": ["万人", "人"],
+            "进出口总额": ["亿元", "亿美元"], "居民人均可支配收入": ["元"], "粮食总产量": ["万吨", "亿斤"],
+            "高新技术企业": ["家"]}
+_LINKS = ["", "", "达到", "完成", "实现", "预期目标", "力争", "不低于", "约", "突破", "分别为", "增长", "为"]
 _TAILS = ["", ",比上年增长{}%", ",同比增长{}%", ",下降{}%", ",增长-{}%", "左右", "以上", "余"]
 _ENDS = ["。", ";", ",", "", "\n", "!"]
 _SEPARATORS = [*[""] * 24, " ", "\n", "\n\n", "**", "\u3000", "\t", "\r\n",
@@ -194,8 +196,9 @@ def _sentence(draw: st.DrawFn) -> str:
     tail = draw(st.sampled_from(_TAILS))
     if "{}" in tail:
         tail = tail.format(draw(_numeral))
-    parts = [draw(st.sampled_from(_SUBJECTS)), draw(st.sampled_from(_ANCHORS)), draw(st.sampled_from(_LINKS)),
-             draw(_numeral), draw(st.sampled_from(_UNITS)), tail, draw(st.sampled_from(_ENDS))]
+    anchor = draw(st.sampled_from(sorted(_ANCHORS)))
+    parts = [draw(st.sampled_from(_SUBJECTS)), anchor, draw(st.sampled_from(_LINKS)),
+             draw(_numeral), draw(st.sampled_from(_ANCHORS[anchor])), tail, draw(st.sampled_from(_ENDS))]
     return "".join(part + draw(_sep) for part in parts)
 
 
