@@ -345,7 +345,8 @@ def work_report(rng: random.Random, place: Place, year: int) -> list[str]:
     out += [paragraph(rng, WORK_REVIEW, fig, rng.randint(1, 3)) for _ in range(rng.randint(3, 7))]
     out.append(f"二、{year + 1}年工作安排")
     out += [paragraph(rng, WORK_TARGETS, fig, 1)]
-    out += [narrative(rng) + narrative(rng) for _ in range(rng.randint(3, 8))]
+    # The work plan is most of a real work report, and mostly prose.
+    out += ["".join(narrative(rng) for _ in range(rng.randint(2, 5))) for _ in range(rng.randint(6, 14))]
     return out
 
 
@@ -363,7 +364,7 @@ def news(rng: random.Random, place: Place, year: int) -> list[str]:
     out = [f"{place.name}召开{year}年经济工作会议",
            f"发布时间:{year}-0{fig['m']}-{int(fig['d']):02d} 来源:{place.name}人民政府"]
     out += [paragraph(rng, NEWS, fig, rng.randint(1, 2)) for _ in range(rng.randint(2, 5))]
-    out += [narrative(rng) for _ in range(rng.randint(2, 6))]
+    out += [narrative(rng) + narrative(rng) for _ in range(rng.randint(3, 8))]
     return out
 
 

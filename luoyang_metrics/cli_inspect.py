@@ -15,6 +15,7 @@ import typer
 from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from . import inspect as insp
 from .errors import UsageError
@@ -58,7 +59,8 @@ def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]], no
         width = max([cell_len(col), *(cell_len(r[i]) for r in rows)]) if keep else None
         t.add_column(col, overflow="fold", no_wrap=keep, min_width=width)
     for r in rows:
-        t.add_row(*r)
+        # Text, not markup: patterns such as '[一二三]季度' must print as written.
+        t.add_row(*(Text(cell) for cell in r))
     return t
 
 
@@ -123,11 +125,16 @@ def _figures_table(e: insp.Explanation, index: dict[int, int]) -> Table:
 
 
 def _claims_table(e: insp.Explanation, index: dict[int, int]) -> Table:
-    rows = [[str(index[c.figure.start]), c.figure.raw, c.rule, f"{c.strategy}: {c.strategy_note}", c.phrase,
-             c.pattern, c.between] for c in e.claimed]
-    return _table("how each figure was claimed",
-                  ["#", "figure", "rule", "strategy", "phrase matched", "rule pattern", "words between"],
-                  rows, no_wrap=["#", "figure"])
+    rows = [[str(index[c.figure.start]), c.figure.raw, c.rule, c.strategy, c.phrase, c.pattern, c.between]
+            for c in e.claimed]
+    t = _table("how each figure was claimed",
+               ["#", "figure", "rule", "strategy", "phrase matched", "rule pattern", "words between"],
+               rows, no_wrap=["#", "figure", "rule", "strategy"])
+    # A legend of the strategies used, so that the table itself stays narrow.
+    used = dict.fromkeys(c.strategy for c in e.claimed)
+    t.caption = "\n".join(f"{s}: {insp.STRATEGIES.get(s, s)}" for s in used)
+    t.caption_justify = "left"
+    return t
 
 
 def _rows_table(e: insp.Explanation, index: dict[int, int]) -> Table:

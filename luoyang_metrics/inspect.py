@@ -365,7 +365,7 @@ def _unclaimed(n: NumberMention, ex: Extraction, anchors: Sequence[Anchor], rs: 
     )
 
 
-def _explanation(ex: Extraction, rs: RuleSet, shown: str, keep: Iterable[NumberMention]) -> Explanation:
+def _explanation(ex: Extraction, rs: RuleSet, source: str, shown: str, keep: Iterable[NumberMention]) -> Explanation:
     anchors = find_anchors(ex.norm.text, rs)
     kept = list(keep)
     starts = {n.start for n in kept}
@@ -373,7 +373,7 @@ def _explanation(ex: Extraction, rs: RuleSet, shown: str, keep: Iterable[NumberM
     claimed = tuple(_claimed(t, ex, anchors) for t in ex.traces if t.claim.number.start in starts)
     unclaimed = tuple(_unclaimed(n, ex, anchors, rs) for n in kept if n.start not in with_row)
     region = ex.info.region.name if ex.info.region is not None else ""
-    return Explanation(text=shown, source="", report_year=ex.info.year, report_region=region,
+    return Explanation(text=shown, source=source, report_year=ex.info.year, report_region=region,
                        figures=tuple(_figure(n, ex.norm) for n in kept), claimed=claimed, unclaimed=unclaimed)
 
 
@@ -382,12 +382,7 @@ def explain(text: str, rs: RuleSet, year: int | None = None, region: str | None 
     """Every figure in ``text``: the rule, strategy and pattern that claimed it and the row's reasons,
     or, for a figure no rule claimed, the words before it and why."""
     ex = analyse(text, rs, source=source, year=year, region=region)
-    e = _explanation(ex, rs, ex.norm.readable(0, len(ex.norm.text)), ex.numbers)
-    return _with_source(e, source)
-
-
-def _with_source(e: Explanation, source: str) -> Explanation:
-    return Explanation(e.text, source, e.report_year, e.report_region, e.figures, e.claimed, e.unclaimed)
+    return _explanation(ex, rs, source, ex.norm.readable(0, len(ex.norm.text)), ex.numbers)
 
 
 def explain_file_line(path: Path, line: int, rs: RuleSet, year: int | None = None,
@@ -405,14 +400,16 @@ def explain_file_line(path: Path, line: int, rs: RuleSet, year: int | None = Non
     ex = analyse(decoded.text, rs, source=path.name, year=year if year is not None else m_year,
                  region=region if region is not None else m_region)
     keep = [n for n in ex.numbers if ex.norm.line_of(n.start) == line]
-    return _with_source(_explanation(ex, rs, lines[line - 1].strip(), keep), path.name)
+    return _explanation(ex, rs, path.name, lines[line - 1].strip(), keep)
 
 
 # ----------------------------------------------------------------------------- coverage
 
 
 @dataclass(frozen=True, slots=True)
-class _Miss:
+class Miss:
+    """One figure that gave no row, with what coverage groups and shows it by."""
+
     words_before: str
     unit: str
     raw: str
@@ -422,7 +419,7 @@ class _Miss:
     line: int
 
 
-def misses(ex: Extraction, source: str, rs: RuleSet) -> list[_Miss]:
+def misses(ex: Extraction, source: str, rs: RuleSet) -> list[Miss]:
     """The figures of one analysed report that gave no row."""
     text = ex.norm.text
     with_row = {t.claim.number.start for t in ex.traces}
@@ -431,7 +428,7 @@ def misses(ex: Extraction, source: str, rs: RuleSet) -> list[_Miss]:
         if n.start in with_row:
             continue
         lo, hi = _sentence_start(text, n.qual_start), _sentence_end(text, n.end)
-        out.append(_Miss(group_key(text, n, ex.numbers, rs, ex.info.region), n.unit, ex.norm.readable(n.start, n.end),
+        out.append(Miss(group_key(text, n, ex.numbers, rs, ex.info.region), n.unit, ex.norm.readable(n.start, n.end),
                          context(ex.norm, n, lo, hi), ex.norm.readable(lo, hi), source, ex.norm.line_of(n.start)))
     return out
 
@@ -442,7 +439,7 @@ def context(norm: Normalized, n: NumberMention, lo: int, hi: int, before: int = 
     return ("…" if a > lo else "") + norm.readable(a, b) + ("…" if b < hi else "")
 
 
-def unclaimed_frame(found: Sequence[_Miss]) -> pd.DataFrame:
+def unclaimed_frame(found: Sequence[Miss]) -> pd.DataFrame:
     """Misses grouped by (words before, unit), most frequent first, with the first one as example."""
     if not found:
         return pd.DataFrame({c: pd.Series(dtype="int64" if c in ("count", "reports", "line") else "object")
@@ -479,7 +476,7 @@ def coverage(root: Path, rs: RuleSet, year: int | None = None, region: str | Non
     if not root.is_dir():
         raise UsageError(f"{root}: no such folder")
     manifest = read_manifest(root)
-    found: list[_Miss] = []
+    found: list[Miss] = []
     rows: list[Row] = []
     failed: list[tuple[str, str]] = []
     reports = figures = 0

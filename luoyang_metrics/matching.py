@@ -271,6 +271,10 @@ def _direct(text: str, s: Span, i: int, nums: Sequence[NumberMention], ancs: Seq
     if kind is None:
         return []
     measure, negative = kind
+    if measure == "level" and n.dimension == "percent":
+        after = rs.grammar.growth_after.match(text, n.end)
+        if after is not None:
+            measure, negative = "growth", after.group("down") is not None
     if "分别" in gap:
         return _enumeration(text, s, i, nums, ancs, k, measure, negative, rs, consumed, group_counter)
     if "各" in gap:
@@ -377,6 +381,10 @@ def _carry(text: str, i: int, nums: Sequence[NumberMention], done: list[Claim], 
 
 def _carry_level(text: str, n: NumberMention, gap: str, last: Claim, rs: RuleSet) -> list[Claim]:
     item = last.item or last.rule
+    if (item.total and rs.indicators[item.total].dimension == n.dimension
+            and rs.grammar.total_carry.fullmatch(gap, timeout=rs.timeout) is not None):
+        return [Claim(n, last.rule, item.total, "level", False, last.anchor_start, "carry", item=last.item,
+                      region_at=last.region_at)]
     if not item.level or rs.indicators[item.level].dimension != n.dimension:
         return []
     if rs.grammar.level_carry.fullmatch(gap, timeout=rs.timeout) is None:

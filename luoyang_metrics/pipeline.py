@@ -10,12 +10,13 @@ from pathlib import Path
 import pandas as pd
 
 from . import context as ctx
+from . import reading
 from .errors import ReadError, UsageError
 from .matching import Claim, find_anchors, match_sentences
 from .model import Row
 from .normalize import Normalized, Span, normalize, sentences
 from .numbers import convert, find_numbers
-from .reading import PIECE_CHARS, ReportStream, TooLargeError, iter_reports, read_report
+from .reading import ReportStream, TooLargeError, iter_reports, read_report
 from .rules import RuleSet, load_rules
 from .writing import rows_to_frame
 
@@ -161,20 +162,28 @@ def read_manifest(root: Path) -> dict[str, tuple[int | None, str | None]]:
     return out
 
 
-# Files above this size are streamed in pieces (reading.PIECE_CHARS characters
-# each) instead of being decoded and analysed whole. Below it, whole-file
-# analysis keeps every bit of context and peaks at roughly 10x the file size.
+# Files above this size are streamed in pieces of PIECE_CHARS characters instead
+# of being decoded and analysed whole. Whole-file analysis keeps every bit of
+# context but peaks at about 9x the file size above the rules' ~150 MB (a 16 MB
+# file: +145 MB); a streamed file of any size stays near +60 MB plus its rows.
 STREAM_THRESHOLD = 16 * 1024 * 1024
+PIECE_CHARS = reading.PIECE_CHARS
 
 
 def extract_file(path: Path, root: Path, rs: RuleSet, year: int | None = None,
-                 region: str | None = None, stream_threshold: int = STREAM_THRESHOLD,
-                 piece_chars: int = PIECE_CHARS) -> FileResult:
+                 region: str | None = None, stream_threshold: int | None = None,
+                 piece_chars: int | None = None) -> FileResult:
+    """Rows of one report file, or the reason it cannot be read.
+
+    ``stream_threshold``/``piece_chars`` default to the module constants, looked
+    up at call time so that a test can lower them for every caller at once.
+    """
     source = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+    threshold = STREAM_THRESHOLD if stream_threshold is None else stream_threshold
     try:
-        decoded = read_report(path, max_bytes=stream_threshold)
+        decoded = read_report(path, max_bytes=threshold)
     except TooLargeError:
-        return _extract_streamed(path, source, rs, year, region, piece_chars)
+        return _extract_streamed(path, source, rs, year, region, piece_chars or PIECE_CHARS)
     except ReadError as e:
         return FileResult(source, error=str(e))
     ex = analyse(decoded.text, rs, source=source, year=year, region=region)

@@ -568,8 +568,9 @@ class ReportStream:
         self._file = os.fdopen(_open_regular(path), "rb")
         try:
             self.size = os.fstat(self._file.fileno()).st_size
-            self._sample, self._eof = _read_sample(self._file, block_bytes)
-            self._codec = _stream_codec(self._sample, self._eof)
+            sample, self._eof = _read_sample(self._file, block_bytes)
+            self._codec = _stream_codec(sample, self._eof)
+            self._sample: bytes | None = sample
         except BaseException:
             self._file.close()
             raise
@@ -617,16 +618,20 @@ class ReportStream:
             raise ReadError("empty file")
 
     def _blocks(self) -> Iterator[bytes]:
-        yield self._sample[self._codec.skip :]
-        self._sample = b""  # not needed any more; may be 16 MiB
-        while not self._eof:
+        if self._sample is None:
+            raise RuntimeError("a ReportStream can be iterated only once")
+        sample, self._sample = self._sample, None  # may be 16 MiB: not kept past the first block
+        yield sample[self._codec.skip :]
+        if self._eof:
+            return
+        while True:
             try:
                 block = self._file.read(self._block_bytes)
             except OSError as exc:
                 raise ReadError(_os_reason(exc)) from exc
-            self._eof = len(block) < self._block_bytes
-            if block:
-                yield block
+            if not block:
+                return
+            yield block
 
     def _texts(self) -> Iterator[str]:
         """Decoded, newline-normalized text, block by block, checked as it goes."""
@@ -648,7 +653,7 @@ class ReportStream:
                 text = _LINE_BREAK.sub("\n", text)
             if first:
                 text = text.lstrip("\ufeff")
-                first = False
+                first = not text
             if "\x00" in text:
                 raise ReadError("binary file (contains NUL bytes)")
             if c.max_invalid:
@@ -671,7 +676,10 @@ def _with_last(blocks: Iterator[bytes]) -> Iterator[tuple[bytes, bool]]:
 
 
 def _read_sample(f: IO[bytes], block_bytes: int) -> tuple[bytes, bool]:
-    """The first block(s) of the file and whether they are all of it."""
+    """The first block(s) of the file and whether they are all of it.
+
+    A buffered read of a regular file comes back short only at the end.
+    """
     parts: list[bytes] = []
     size = 0
     try:

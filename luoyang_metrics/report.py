@@ -31,6 +31,7 @@ from .writing import TableWriter
 BATCH_FILES = 8             # files per job sent to a worker: enough to hide the IPC, small enough to balance
 IN_FLIGHT_PER_WORKER = 4    # jobs queued per worker: keeps every worker busy, bounds memory
 MIN_FILES_PER_WORKER = 16   # below this a worker's start-up (imports, rules) costs more than it saves
+INLINE_FILES = 16           # misses extracted in-process before a pool is started (see Runner)
 
 
 @dataclass
@@ -220,19 +221,23 @@ Job = Callable[[], list[FileResult]]
 class Runner:
     """Runs batches of tasks in this process (one worker) or in a pool started on first need.
 
-    The pool is started lazily: a run served entirely from the cache never pays for it.
+    The first ``INLINE_FILES`` misses are extracted here: a re-run with a few changed files
+    (or none) never pays a pool's start-up, and on a full run the main process extracts them
+    while the workers are still loading the rules.
     """
 
-    def __init__(self, setup: WorkerSetup, rs: RuleSet, workers: int) -> None:
+    def __init__(self, setup: WorkerSetup, rs: RuleSet, workers: int, inline_files: int = INLINE_FILES) -> None:
         self._setup = setup
         self._rs = rs
         self._workers = workers
+        self._inline_left = inline_files
         self._cache = RowCache(setup.cache_dir) if setup.cache_dir is not None else None
         self._pool: ProcessPoolExecutor | None = None
 
     def submit(self, tasks: list[Task]) -> Job:
         """Start extracting ``tasks``; the returned call gives their results, in task order."""
-        if self._workers <= 1:
+        if self._workers <= 1 or (self._pool is None and len(tasks) <= self._inline_left):
+            self._inline_left -= len(tasks)
             # Deferred to when the result is wanted, so one worker keeps one batch in memory.
             return partial(extract_tasks, tasks, self._setup.root, self._rs, self._cache)
         if self._pool is None:

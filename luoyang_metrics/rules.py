@@ -66,6 +66,7 @@ class Rule:
     level: str | None
     growth: str | None
     rate: str | None
+    total: str | None
     each: tuple[str, ...]
     requires: regex.Pattern[str] | None
     forbids: regex.Pattern[str] | None
@@ -84,6 +85,8 @@ class Grammar:
     not_growth: regex.Pattern[str]
     multi_year: regex.Pattern[str]
     level_carry: regex.Pattern[str]
+    growth_after: regex.Pattern[str]
+    total_carry: regex.Pattern[str]
     list_gap: regex.Pattern[str]
     number_list_gap: regex.Pattern[str]
     reference_before: regex.Pattern[str]
@@ -340,7 +343,7 @@ def _build_rule(r: dict[str, Any], path: Path, doc: dict[str, Any], indicators: 
     if not any(k in r for k in ("level", "growth", "rate", "each")):
         problems.append(f"{where}: needs at least one of 'level', 'growth', 'rate' (indicator ids) "
                         "or 'each' (rule ids); add the indicator the figure gives")
-    for fld in ("level", "growth", "rate"):
+    for fld in ("level", "growth", "rate", "total"):
         if fld in r and r[fld] not in indicators:
             undeclared(r[fld], fld)
     for fld in ("rate", "growth"):
@@ -369,7 +372,7 @@ def _build_rule(r: dict[str, Any], path: Path, doc: dict[str, Any], indicators: 
     return Rule(
         id=r["id"], family=doc["family"], file=str(path),
         anchor=comp["anchor"], after=comp["after"], unit_word=comp["unit_word"],
-        level=r.get("level"), growth=r.get("growth"), rate=r.get("rate"),
+        level=r.get("level"), growth=r.get("growth"), rate=r.get("rate"), total=r.get("total"),
         each=tuple(r.get("each", ())), requires=comp["requires"], forbids=comp["forbids"],
         target_words=family_targets, examples=tuple(examples), counter=tuple(r.get("counter", ())),
         anchor_source=r.get("anchor", ""),
@@ -420,6 +423,8 @@ def _load_grammar(path: Path, problems: list[str]) -> Grammar:
             "not_growth": g["not_growth"],
             "multi_year": g["multi_year"],
             "level_carry": g["level_carry"],
+            "growth_after": g["growth_after"],
+            "total_carry": g["total_carry"],
             "list_gap": g["list_gap"],
             "number_list_gap": g["number_list_gap"],
             "reference_before": g["reference_before"],

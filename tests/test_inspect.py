@@ -20,10 +20,11 @@ from luoyang_metrics.inspect import (
     coverage,
     explain,
     explain_file_line,
+    group_key,
 )
 from luoyang_metrics.normalize import normalize
 from luoyang_metrics.numbers import find_numbers
-from luoyang_metrics.pipeline import extract_dir
+from luoyang_metrics.pipeline import analyse, extract_dir
 
 MENGJIN = ("初步核算,2024年全区地区生产总值达到530.9亿元,按可比价计算,比上年增长6.0%,"
            "增速高于全市平均水平(4.9%)1.1个百分点。")
@@ -244,6 +245,23 @@ def test_coverage_keys_skip_openers_and_fall_back(rs, tmp_path):
     assert keys == [["“乐道”", "公里"], ["…省重点项目完成投", "个"], ["…项目已投产", "个"], ["旅游总收入", "元"]]
 
 
+@pytest.mark.parametrize(("text", "raw", "key"), [
+    ("2023年,全市累计实现旅游总收入88亿元。", "88亿元", "旅游总收入"),
+    ("接待游客1.5亿人次,比上年下降12.0%。", "12.0%", "接待游客…下降"),
+    ("接待游客1.5亿人次,同比增长12.0%。", "12.0%", "接待游客…增长"),
+    ("创新平台2家,分别占全省的50%、11%和12.5%。", "12.5%", "分别占全省的"),
+    ("建成国家专业化众创空间2个、国家级孵化载体12家。", "12家", "国家级孵化载体"),
+    ("会议目标:GDP在全市占比力争突破10%。", "10%", "GDP在全市占比力争"),
+    ("其中,5个项目已投产。", "5个", "…项目已投产"),
+    ("其中5个。", "5个", "其中"),
+    ("5个。", "5个", NO_WORDS),
+])
+def test_group_key(rs, text, raw, key):
+    ex = analyse(text, rs, region="洛阳市")  # 全市 is a subject only when the report's region is known
+    n = next(m for m in ex.numbers if m.raw == raw)
+    assert group_key(ex.norm.text, n, ex.numbers, rs, ex.info.region) == key
+
+
 def test_coverage_on_seeds(rs, root):
     seeds = root / "seeds"
     cov = coverage(seeds, rs)
@@ -358,3 +376,9 @@ def test_coverage_command_rejects_other_outputs(run, tmp_path):
     res = run("coverage", str(tmp_path), "-o", str(tmp_path / "cov.xlsx"))
     assert isinstance(res.exception, UsageError)
     assert str(res.exception) == f"{tmp_path / 'cov.xlsx'}: -o must end in .csv or .parquet"
+
+
+def test_explain_command_prints_brackets_as_written(run):
+    res = run("explain", "全市第一产业增加值[12]25.3亿元。", "--year", "2023", "--region", "洛阳市")
+    assert res.exit_code == 0, res.output
+    assert "the words '[12]' between phrase '第一产业增加值' (industry.primary)" in res.output

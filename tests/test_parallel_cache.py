@@ -9,9 +9,20 @@ import pyarrow.parquet as pq
 import pytest
 
 from luoyang_metrics.cache import RowCache, cache_key, decode_entry, encode_entry
+from luoyang_metrics.errors import RuleError
 from luoyang_metrics.model import Row
 from luoyang_metrics.pipeline import FileResult
-from luoyang_metrics.report import Outcome, Task, in_order, run_extract
+from luoyang_metrics.report import (
+    Outcome,
+    Runner,
+    Task,
+    WorkerSetup,
+    extract_batch,
+    extract_tasks,
+    in_order,
+    plan,
+    run_extract,
+)
 from luoyang_metrics.rules import load_rules
 
 REPO = Path(__file__).resolve().parents[1]
@@ -19,12 +30,16 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The seeds and the dev documents, in two folders (nine files: two worker batches)."""
+    """The seeds and the dev documents, three times over (27 files, more than are extracted
+    in-process before a pool starts), each copy with its own content so each has its own entry."""
     root = tmp_path_factory.mktemp("reports")
-    for folder, target in ((REPO / "seeds", root / "seeds"), (REPO / "tests/data/dev/docs", root / "dev")):
+    sources = sorted((REPO / "seeds").glob("*.txt")) + sorted((REPO / "tests/data/dev/docs").glob("*.txt"))
+    for copy in range(3):
+        target = root / f"copy{copy}"
         target.mkdir()
-        for f in sorted(folder.glob("*.txt")):
-            shutil.copy(f, target / f.name)
+        for f in sources:
+            # Trailing blank lines change the bytes, not the rows.
+            (target / f.name).write_bytes(f.read_bytes() + b"\n" * (copy + 1))
     return root
 
 
@@ -41,9 +56,9 @@ def test_output_identical_for_any_workers_and_with_or_without_cache(reports, rs,
     warm, out_warm = _extract(reports, tmp_path / "warm", rs, workers=1, cache_dir=cache)
     warm2, out_warm2 = _extract(reports, tmp_path / "warm2", rs, workers=2, cache_dir=cache)
 
-    assert base.files == 9 and base.rows > 50 and base.cached == 0
+    assert base.files == 27 and base.rows > 150 and base.cached == 0
     assert out_two == expected and out_cold == expected and out_warm == expected and out_warm2 == expected
-    assert (cold.cached, warm.cached, warm2.cached) == (0, 9, 9)
+    assert (cold.cached, warm.cached, warm2.cached) == (0, 27, 27)
     assert warm.rows == base.rows and warm.warnings == base.warnings
     table = pq.read_table(tmp_path / "w1.parquet")
     for name in ("w2", "cold", "warm", "warm2"):
@@ -54,7 +69,7 @@ def test_cache_hit_carries_the_current_path(reports, rs, tmp_path) -> None:
     cache = tmp_path / "cache"
     first = tmp_path / "first"
     first.mkdir()
-    shutil.copy(reports / "dev" / "ly_mengjin_tjgb_2024.txt", first / "a.txt")
+    shutil.copy(REPO / "tests/data/dev/docs/ly_mengjin_tjgb_2024.txt", first / "a.txt")
     fresh, _ = _extract(first, tmp_path / "first_out", rs, cache_dir=cache)
 
     moved = tmp_path / "second"
@@ -90,16 +105,16 @@ def test_corrupt_entries_are_ignored_and_replaced(reports, rs, tmp_path) -> None
     cache = tmp_path / "cache"
     _, expected = _extract(reports, tmp_path / "a", rs, cache_dir=cache)
     entries = sorted((cache / "v1").glob("*/*.json"))
-    assert len(entries) == 9
+    assert len(entries) == 27
     entries[0].write_bytes(entries[0].read_bytes()[:-40])                # truncated
     entries[1].write_bytes(b"\x00garbage")                              # not an entry
     data = entries[2].read_bytes()
     entries[2].write_bytes(data.replace(b'"', b"'", 1) if b'"' in data else b"")  # payload edited
 
     again, out = _extract(reports, tmp_path / "b", rs, cache_dir=cache)
-    assert again.cached == 6 and out == expected
+    assert again.cached == 24 and out == expected
     third, _ = _extract(reports, tmp_path / "c", rs, cache_dir=cache)
-    assert third.cached == 9
+    assert third.cached == 27
 
 
 def _row(**kw) -> Row:
@@ -158,3 +173,17 @@ def test_results_come_in_file_order_with_a_bounded_window() -> None:
     order = [o.result.source for o in in_order(iter(items), submit, batch_files=3, window=2)]
     assert order == [f"f{i:02d}" for i in range(23)]
     assert peak <= 2
+
+
+def test_pool_gives_the_results_of_the_main_process(reports, rs) -> None:
+    tasks = [t for t in plan(reports) if isinstance(t, Task)][:10]
+    setup = WorkerSetup(reports, (), rs.version, rs.timeout, None)
+    with Runner(setup, rs, workers=2, inline_files=0) as runner:
+        jobs = [runner.submit(tasks[:5]), runner.submit(tasks[5:])]
+        pooled = [res for job in jobs for res in job()]
+    assert pooled == extract_tasks(tasks, reports, rs, None)
+
+
+def test_worker_refuses_rules_of_another_version(reports, rs) -> None:
+    with pytest.raises(RuleError, match="rules version"):
+        extract_batch(WorkerSetup(reports, (), "not-" + rs.version, rs.timeout, None), [])

@@ -11,7 +11,7 @@ import unicodedata
 from decimal import Decimal
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from luoyang_metrics import extract_text
@@ -144,6 +144,32 @@ def test_percentages_including_negative_parse_back(rs: RuleSet, d: Decimal, wide
     assert [(m.value, m.unit) for m in found] == [(float(d), "%")]
 
 
+@FAST
+@given(data=st.data(), d=_decimals, mag=st.sampled_from(sorted(_MAGNITUDES)))
+def test_qualifiers_never_change_the_value(rs: RuleSet, data: st.DataObject, d: Decimal, mag: str) -> None:
+    # Every qualifier word of units.yaml, drawn from the loaded table itself.
+    prefix = data.draw(st.sampled_from(["", *sorted(rs.units.prefix_qualifiers)]))
+    infix = data.draw(st.sampled_from(["", *sorted(rs.units.approx_infixes)]))
+    suffix = data.draw(st.sampled_from(["", *sorted(rs.units.suffix_qualifiers)]))
+    text = f"全年投资{prefix}{format(d, 'f')}{mag}{infix}元{suffix}。"
+    found = find_numbers(text, rs.units)
+    if suffix:
+        qualifier = rs.units.suffix_qualifiers[suffix]
+    elif infix:
+        qualifier = "approx"
+    else:
+        qualifier = rs.units.prefix_qualifiers.get(prefix, "eq")
+    expected = float(d * Decimal(10) ** _MAGNITUDES[mag])
+    assert [(m.value, m.unit, m.qualifier) for m in found] == [(expected, "元", qualifier)]
+
+
+@FAST
+@given(n=st.integers(min_value=1, max_value=100))
+def test_percent_written_before_the_numeral(rs: RuleSet, n: int) -> None:
+    found = find_numbers(f"占比达到百分之{to_chinese(n)}。", rs.units)
+    assert [(m.value, m.unit) for m in found] == [(float(n), "%")]
+
+
 # --------------------------------------------------------------------------- fuzzing extract_text
 
 _SQUASH = re.compile(r"[\s*]+")
@@ -154,11 +180,19 @@ def squash(s: str) -> str:
     return _SQUASH.sub("", s)
 
 
+def hits_nfkc_length_bug(line: str) -> bool:
+    """NFKC composes and expands on this line by the same amount (see the xfail test at the end)."""
+    folded = nfkc(line)
+    return len(folded) == len(line) and folded != "".join(nfkc(c) for c in line)
+
+
 def assert_rows_point_at_source(rows: list[Row], text: str) -> None:
     """Each row's ``raw`` starts on its stated line (it may run on after a reflow)."""
     lines = text.split("\n")
     for row in rows:
         assert 1 <= row.line <= len(lines), row
+        if hits_nfkc_length_bug(lines[row.line - 1]):
+            continue
         here = squash(lines[row.line - 1])
         onward = squash("\n".join(lines[row.line - 1 :]))
         at = onward.find(squash(row.raw))
@@ -178,16 +212,17 @@ _ANCHORS = {"地区生产总值": ["亿元", "万元"], "规模以上工业增�
 _LINKS = ["", "", "达到", "完成", "实现", "预期目标", "力争", "不低于", "约", "突破", "分别为", "增长", "为"]
 _TAILS = ["", ",比上年增长{}%", ",同比增长{}%", ",下降{}%", ",增长-{}%", "左右", "以上", "余"]
 _ENDS = ["。", ";", ",", "", "\n", "!"]
-_SEPARATORS = [*[""] * 24, " ", "\n", "\n\n", "**", "\u3000", "\t", "\r\n",
-               # NFKC changes the length of these; the map back to the original must survive them.
-               "①", "㎡", "ﬁ", "½", "㍱", "\u2028", "\x85", "\xa0", "\ufeff"]
+# NFKC makes each of these longer; the map back to the original must survive them.
+_EXPANDING = ["①", "㎡", "ﬁ", "½", "㍱"]
+# NFKC makes each of these one character. On a line that also expands by as
+# much they hit the normalize bug pinned down by the xfail test at the end.
+_COMPOSING = ["e\u0301", "u\u0308", "\u1100\u1161", "ｶﾞ"]
+_SEPARATORS = [*[""] * 24, " ", "\n", "\n\n", "**", "\u3000", "\t", "\r\n", *_EXPANDING, *_COMPOSING,
+               "\u2028", "\x85", "\xa0", "\ufeff"]
 _noise = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
-_numeral = st.one_of(
-    st.decimals(min_value=Decimal("0.1"), max_value=Decimal("99999.9"), places=1).map(lambda d: format(d, "f")),
-    st.integers(1, 10**6).map(lambda n: f"{n:,}"),
-    st.integers(2, 10**8).map(to_chinese),
-    st.decimals(min_value=Decimal("0.1"), max_value=Decimal("999.9"), places=1).map(lambda d: full_width(format(d, "f"))),
-)
+_plain = st.decimals(min_value=Decimal("0.1"), max_value=Decimal("99999.9"), places=1).map(lambda d: format(d, "f"))
+_numeral = st.one_of(_plain, st.integers(1, 10**6).map(lambda n: f"{n:,}"), st.integers(2, 10**8).map(to_chinese),
+                     _plain.map(full_width))
 _sep = st.sampled_from(_SEPARATORS)
 
 
@@ -213,9 +248,9 @@ def test_random_unicode_never_raises(rs: RuleSet, text: str) -> None:
 
 
 @FAST
-@given(text=_reports)
-def test_report_like_noise_never_raises_and_rows_point_at_source(rs: RuleSet, text: str) -> None:
-    rows = extract_text(text, rules=rs)
+@given(text=_reports, year=st.one_of(st.none(), st.integers(2000, 2030)))
+def test_report_like_noise_never_raises_and_rows_point_at_source(rs: RuleSet, text: str, year: int | None) -> None:
+    rows = extract_text(text, year=year, rules=rs)
     assert_rows_point_at_source(rows, text)
 
 
@@ -227,3 +262,16 @@ def test_noise_around_a_figure(rs: RuleSet, before: str, after: str, d: Decimal,
     assert_rows_point_at_source(rows, text)
     gdp = [r for r in rows if r.indicator == "gdp" and r.line == 2 + before.count("\n")]
     assert [r.value for r in gdp] == [float(d)]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "normalize._fold_line maps folded offsets 1:1 to the original whenever NFKC keeps the line's length, "
+    "but a composition (e + U+0301 -> é) and an expansion (ﬁ -> fi) on one line cancel out: every offset "
+    "after the composition is one off, so raw is cut one character early ('值412.6亿' for '412.6亿元')"))
+@FAST
+@example(before="e\u0301", after="ﬁ")
+@given(before=st.sampled_from(_COMPOSING), after=st.sampled_from(_EXPANDING))
+def test_raw_survives_nfkc_composition_and_expansion_on_one_line(rs: RuleSet, before: str, after: str) -> None:
+    text = f"{before}2023年全市地区生产总值412.6亿元,增长3.8%。{after}"
+    rows = extract_text(text, rules=rs)
+    assert [(r.indicator, r.raw) for r in rows] == [("gdp", "412.6亿元"), ("gdp_growth", "3.8%")]

@@ -281,3 +281,10 @@ def test_extract_with_a_broken_rules_folder_writes_nothing(tmp_path):
     assert "Traceback" not in res.stderr
     assert res.stderr.startswith(f"Error: {layer / 'tourism.yaml'}: line 2: not valid YAML")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["layer", "reports"]
+
+
+def test_rule_file_not_in_utf8(tmp_path):
+    layer = tmp_path / "layer"
+    layer.mkdir()
+    (layer / "tourism.yaml").write_bytes(GOOD_RULE.encode("gb18030"))
+    assert _problems(extra=layer) == [f"{layer / 'tourism.yaml'}: not UTF-8 text; save the rule file as UTF-8"]
