@@ -247,7 +247,8 @@ def main(argv: list[str] | None = None) -> None:
     size_mb = info.bytes / 1e6
     print(f"corpus: {corpus}  {info.files} files, {size_mb:.1f} MB "
           f"({info.gb18030_files} GB18030, {info.pdf_style_files} PDF-style, {info.seed_derived_files} from seeds)")
-    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+          f"load average {os.getloadavg()[0]:.1f} (other processes competing for the cores skew the figures)")
     work = Path(tempfile.mkdtemp(prefix="luoyang-bench-"))
     try:
         fl, _ = floor(corpus)
@@ -267,6 +268,7 @@ def main(argv: list[str] | None = None) -> None:
                                                                        for m in runs.values()))
         print("outputs identical across all runs (CSV sha256 " + runs["first1"].csv_sha256[:16] + ")")
         ratios = report(fl, size_mb, runs, args.workers)
+        print(f"load average at the end: {os.getloadavg()[0]:.1f}")
         result = {"corpus": asdict(info), "cores": os.cpu_count(), "floor": asdict(fl),
                   "runs": {k: asdict(v) for k, v in runs.items()}, "figures": ratios}
         (make_corpus.CORPUS_ROOT / "last-results.json").write_text(json.dumps(result, indent=1), encoding="utf-8")

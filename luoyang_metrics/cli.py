@@ -167,10 +167,9 @@ def rules_test(
 
 
 def _register_extras() -> None:
-    try:
-        from . import cli_compare
-    except ImportError:  # the comparison commands are optional at import time
-        return
+    from . import cli_compare, cli_inspect
+
+    cli_inspect.register(app)
     cli_compare.register(app)
 
 
@@ -183,7 +182,7 @@ def main() -> None:
         code = app(standalone_mode=False)
     except LuoyangError as e:
         for line in str(e).splitlines() or [type(e).__name__]:
-            err.print(f"Error: {line}", markup=False, highlight=False)
+            err.print(f"Error: {line}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(e.exit_code)
     except typer.Exit as e:
         sys.exit(e.exit_code)

@@ -129,6 +129,10 @@ def build_scopes(norm: Normalized, info: ReportInfo, rs: RuleSet) -> Scopes:
         body_end = min(p.end, p.start + YEAR_LEAD)
         is_heading = idx in norm.headings
         ys = _years(text, g, p.start, p.end if is_heading else body_end, heading=is_heading)
+        # "栾川县2024年政府工作报告", a dateline: the year the report is of or was published in,
+        # not the year the text below it describes
+        own = [m.span() for key in ("of_year", "dateline") for m in g.report[key].finditer(text, p.start, p.end)]
+        ys = [(off, y) for off, y in ys if not any(a <= off < b for a, b in own)]
         if ys:
             current = (ys[0][1], f"{'heading' if is_heading else 'paragraph'} '{text[p.start:p.end][:20]}'")
             continue
