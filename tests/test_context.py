@@ -132,3 +132,13 @@ def test_overrides_win_over_inference(rs):
     assert {(r.year, r.region) for r in rows} == {(2023, "栾川县")}
     rows = extract_text("全县地区生产总值215.6亿元。", year=2030, region="栾川县", rules=rs)
     assert {(r.year, r.region) for r in rows} == {(2030, "栾川县")}
+
+
+def test_title_naming_the_report_year_does_not_scope_the_review(rs):
+    text = ("栾川县2024年政府工作报告\n\n过去一年,全县地区生产总值完成420亿元,增长6.1%。\n\n"
+            "今年主要预期目标是:地区生产总值增长7%左右。")
+    assert _keys(text, rs) == [
+        ("gdp", 420.0, 2023, "Y", "栾川县", "actual"),
+        ("gdp_growth", 6.1, 2023, "Y", "栾川县", "actual"),
+        ("gdp_growth", 7.0, 2024, "Y", "栾川县", "target"),
+    ]
