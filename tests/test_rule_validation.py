@@ -31,7 +31,9 @@ rules:
       - {text: 全年旅游总收入12亿元。, rows: [{indicator: tourism_revenue, value: 12}]}
 """
 
-RULE_FIELDS = "after, anchor, counter, each, examples, forbids, growth, id, level, note, rate, requires, total, unit_word"
+RULE_FIELDS = (
+    "after, anchor, counter, each, examples, forbids, growth, id, level, note, rate, requires, total, unit_word"
+)
 
 
 def _layer(tmp_path: Path, text: str, name: str = "tourism.yaml") -> Path:
