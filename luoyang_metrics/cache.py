@@ -19,6 +19,13 @@ payload; an entry that is truncated, garbled or of an unexpected shape is treate
 (and replaced by the next store). A cache that cannot be written to is not an error: the run
 goes on without storing.
 
+A second, coarser record makes a re-run over an unchanged corpus nearly free: after a run,
+each output file is recorded with the key of the whole run (every file's key in order, the
+rules, the code, the options) and the output's size, mtime, ctime and inode. When the next run
+has the same key and the output is still that very file, there is nothing to redo or rewrite
+(like ``make``): the output already holds exactly the bytes the run would write. Otherwise the
+rows come from the per-file entries and the outputs are written again.
+
 The folder defaults to ``$LUOYANG_METRICS_CACHE_DIR``, else ``$XDG_CACHE_HOME/luoyang-metrics``,
 else ``~/.cache/luoyang-metrics`` (``%LOCALAPPDATA%\\luoyang-metrics\\cache`` on Windows).
 Nothing is ever evicted: delete the folder to reclaim the space.
@@ -38,6 +45,7 @@ from functools import lru_cache
 from importlib import metadata
 from itertools import repeat
 from pathlib import Path
+from typing import Any
 
 from .model import COLUMNS, Row
 
@@ -147,17 +155,68 @@ class RowCache:
 
     def put(self, key: str, rows: Sequence[Row], warnings: Sequence[str] = ()) -> bool:
         """Store the rows of ``key``; False when the cache could not be written (not an error)."""
-        target = self.path(key)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+        return _write_atomic(self.path(key), encode_entry(rows, warnings))
+
+    # -- outputs ----------------------------------------------------------------------------
+
+    def _record_path(self, output: Path) -> Path:
+        name = hashlib.sha256(str(Path(output).resolve()).encode()).hexdigest()
+        return self.root / f"v{FORMAT}-outputs" / f"{name}.json"
+
+    def output_is_current(self, output: Path, run: str) -> dict[str, Any] | None:
+        """The summary recorded with ``output`` when a run with key ``run`` wrote it and the file
+        is still exactly as that run left it; else None."""
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_bytes(encode_entry(rows, warnings))
-            os.replace(tmp, target)
-        except OSError:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
+            doc = json.loads(self._record_path(output).read_bytes())
+            stamp = file_stamp(output)
+            ok = (stamp is not None and doc["run"] == run and doc["stamp"] == list(stamp)
+                  and isinstance(doc["summary"], dict))
+        except (OSError, ValueError, TypeError, KeyError):
+            return None
+        return doc["summary"] if ok else None
+
+    def record_output(self, output: Path, run: str, summary: dict[str, Any]) -> bool:
+        """Remember that ``output``, as it is now, is what a run with key ``run`` wrote."""
+        stamp = file_stamp(output)
+        if stamp is None:
             return False
-        return True
+        doc = {"run": run, "stamp": list(stamp), "summary": summary}
+        return _write_atomic(self._record_path(output), json.dumps(doc, ensure_ascii=False).encode())
+
+
+def file_stamp(path: Path) -> tuple[int, int, int, int] | None:
+    """What changes whenever a file is rewritten, edited or replaced: size, mtime, ctime, inode.
+
+    ctime cannot be set back by the user (``touch`` sets mtime only), so an edited output
+    is never mistaken for the one a run wrote.
+    """
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
+
+
+def run_key(items: Sequence[tuple[str, str]], rules_version: str, options: str) -> str:
+    """The key of a whole run: every (source, file key or error) in order, the rules, the code and
+    the options that shape the output bytes (e.g. the Parquet row-group size)."""
+    h = hashlib.sha256(f"{FORMAT}\0{rules_version}\0{code_fingerprint()}\0{options}\0".encode())
+    for source, key in items:
+        h.update(f"{source}\0{key}\n".encode())
+    return h.hexdigest()
+
+
+def _write_atomic(target: Path, data: bytes) -> bool:
+    tmp = target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        return False
+    return True
 
 
 def encode_entry(rows: Sequence[Row], warnings: Sequence[str]) -> bytes:

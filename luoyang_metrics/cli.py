@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from . import cache as cachelib
 from . import report as reportlib
@@ -102,17 +103,22 @@ def extract(
 
 
 def _print_summary(summary: reportlib.Summary, outputs: list[Path]) -> None:
-    cached = f" ({summary.cached} unchanged files taken from the cache)" if summary.cached else ""
+    if summary.up_to_date:
+        cached = " (already up to date: no report, rule or option changed since they were written)"
+    elif summary.cached:
+        cached = f" ({summary.cached} unchanged files taken from the cache)"
+    else:
+        cached = ""
     err.print(f"{summary.files} files read, {summary.rows} rows written to "
-              + ", ".join(str(p) for p in outputs) + cached)
+              + ", ".join(str(p) for p in outputs) + cached, markup=False, highlight=False)
     for w in summary.warnings:
-        err.print(f"[yellow]warning[/yellow] {w}")
+        err.print(Text("warning ", style="yellow") + Text(w))
     if summary.failed:
         t = Table(title=f"{len(summary.failed)} files failed", show_lines=False)
         t.add_column("file")
         t.add_column("reason")
         for name, reason in summary.failed:
-            t.add_row(name, reason)
+            t.add_row(Text(name), Text(reason))
         err.print(t)
 
 
@@ -187,13 +193,10 @@ def main() -> None:
     except typer.Exit as e:
         sys.exit(e.exit_code)
     except (typer.Abort, KeyboardInterrupt):
-        err.print("Error: interrupted", markup=False)
-        sys.exit(130)
-    except Exception as e:  # click usage errors
-        import click
-
-        if isinstance(e, click.ClickException):
-            e.show()
-            sys.exit(2)
-        raise
+        code = 130
+    except typer.TyperException as e:  # usage errors: unknown option, missing argument ...
+        e.show()
+        sys.exit(2)
+    if code == 130:
+        err.print("Error: interrupted; earlier outputs were left as they were", markup=False)
     sys.exit(code if isinstance(code, int) else 0)

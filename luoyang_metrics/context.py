@@ -83,7 +83,9 @@ def infer_report(norm: Normalized, rs: RuleSet, year: int | None = None, region:
             described = min(y for y, c in counts.items() if c == top)
     if described is None:
         described = default_year
-    if present is None or present < described:
+    if described == 0:
+        present = 0  # nothing to resolve 今年/上年 against either
+    elif present is None or present < described:
         present = described + 1 if review else described
 
     reg = rs.gazetteer.get(region) if region else None
@@ -138,7 +140,9 @@ def build_scopes(norm: Normalized, info: ReportInfo, rs: RuleSet) -> Scopes:
             continue
         if is_heading or text[p.start:p.end].endswith(":"):
             rel = g.relative_year_re.search(text, p.start, p.end if is_heading else body_end)
-            if rel:
+            if rel and g.year_base.search(text, max(p.start, rel.start() - 4), rel.start()):
+                rel = None  # "比上年": a comparison base, not the year of what follows
+            if rel and info.present:
                 y = info.present + g.relative_years[rel.group()]
                 current = (y, f"heading '{text[p.start:p.end][:20]}'")
     return Scopes([p.start for p in norm.paragraphs], scope)
@@ -156,7 +160,7 @@ def resolve_year(text: str, sent: Span, para: Span, pos: int, scopes: Scopes, pa
     for m in g.relative_year_re.finditer(text, sent.start, pos):
         if g.year_base.search(text, max(sent.start, m.start() - 4), m.start()):
             continue
-        if best is None or m.start() > best[0]:
+        if info.present and (best is None or m.start() > best[0]):
             best = (m.start(), info.present + g.relative_years[m.group()], f"'{m.group()}' in the sentence")
     if best:
         return Decision(best[1], best[2])

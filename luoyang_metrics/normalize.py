@@ -11,6 +11,8 @@ are cut from the original text rather than from the folded one.
 from __future__ import annotations
 
 import bisect
+import functools
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -73,10 +75,25 @@ def readable(s: str) -> str:
     return _DROP.sub("", s).strip()
 
 
+@functools.cache
+def _reshaping_chars() -> re.Pattern[str]:
+    """Characters whose NFKC form is not one character, or that compose with a neighbour.
+
+    Only a line containing one of them needs the slow char-by-char fold; for every other
+    line the folded text has the same length and each character maps to itself.
+    """
+    odd = [chr(c) for c in range(0x10000)
+           if not 0xD800 <= c <= 0xDFFF
+           and (len(unicodedata.normalize("NFKC", chr(c))) != 1 or unicodedata.combining(chr(c)))]
+    body = "".join(re.escape(ch) for ch in odd)
+    # Hangul jamo compose into syllables; astral characters are rare enough to always take the slow path
+    return re.compile(f"[{body}\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3\U00010000-\U0010ffff]")
+
+
 def _fold_line(line: str) -> tuple[str, list[tuple[int, int]]]:
     """NFKC-fold one line and drop markup/space; return text and (norm, orig) segments."""
     folded = unicodedata.normalize("NFKC", line)
-    if len(folded) != len(line):
+    if len(folded) != len(line) or (folded != line and _reshaping_chars().search(line)):
         # Rare (ligatures, circled numbers): fold char by char to keep a 1:1 map.
         pieces = [unicodedata.normalize("NFKC", ch) for ch in line]
         chars: list[str] = []
@@ -207,7 +224,7 @@ def normalize(original: str) -> Normalized:
 
 def _is_heading(body: str) -> bool:
     """A short one-line paragraph without sentence punctuation inside: a title or heading."""
-    return len(body) <= 40 and "。" not in body[:-1] and not body.endswith((",", ";", ":"))
+    return len(body) <= 40 and "。" not in body and not body.endswith((",", ";", ":"))
 
 
 def sentences(text: str, para: Span) -> list[Span]:

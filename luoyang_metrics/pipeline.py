@@ -200,6 +200,7 @@ def _extract_streamed(path: Path, source: str, rs: RuleSet, year: int | None, re
     before a read error are dropped: a file is either extracted or failed.
     """
     rows: list[Row] = []
+    problems: list[str] = []
     pieces = 0
     try:
         with ReportStream(path, piece_chars=piece_chars) as stream:
@@ -208,13 +209,22 @@ def _extract_streamed(path: Path, source: str, rs: RuleSet, year: int | None, re
                 if pieces == 0:
                     year, region = _report_context(ex.info, year, region)
                 rows.extend(_shift_lines(ex.rows, piece.first_line - 1))
+                problems.extend(ex.problems)
                 pieces += 1
             damage, size = stream.warnings, stream.size
     except ReadError as e:
         return FileResult(source, error=str(e))
     note = (f"large file ({size:,} bytes): read in {pieces} pieces of up to {piece_chars:,} characters; "
             "a year or region stated in one piece does not carry to the next")
-    return FileResult(source, rows, warnings=(*damage, note))
+    return FileResult(source, rows, warnings=(*damage, *_distinct(problems), note))
+
+
+def _distinct(messages: list[str], limit: int = 5) -> list[str]:
+    """The first ``limit`` distinct messages: every piece of a big file may repeat the same problem."""
+    unique = list(dict.fromkeys(messages))
+    if len(unique) <= limit:
+        return unique
+    return [*unique[:limit], f"and {len(unique) - limit} more such messages from later pieces"]
 
 
 def _report_context(info: ctx.ReportInfo, year: int | None, region: str | None) -> tuple[int | None, str | None]:

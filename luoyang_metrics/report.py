@@ -6,6 +6,10 @@ to ``workers`` processes. Results come back out of order but are written in file
 the output does not depend on the number of workers; at most a few batches per worker are in
 flight, and rows go to the outputs every ``batch`` rows, so memory does not grow with the
 corpus.
+
+With the cache on, every file is hashed first; when the whole run's key (files, rules, code,
+options) is the one recorded with the outputs and they are untouched since, the run is done
+before it starts.
 """
 
 from __future__ import annotations
@@ -20,8 +24,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
-from .cache import FileDigest, RowCache, cache_key, digest_file, unchanged_since
+from .cache import FileDigest, RowCache, cache_key, digest_file, run_key, unchanged_since
 from .errors import RuleError, UsageError
 from .pipeline import FileResult, extract_file, read_manifest
 from .reading import iter_reports
@@ -38,9 +43,10 @@ INLINE_FILES = 16           # misses extracted in-process before a pool is start
 class Summary:
     files: int = 0
     rows: int = 0
-    cached: int = 0
+    cached: int = 0             # files whose rows came from the cache
     failed: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    up_to_date: bool = False    # nothing changed since the outputs were written: they were left alone
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,17 +108,38 @@ def run_extract(root: Path, outputs: Sequence[Path], rs: RuleSet, year: int | No
     """Extract ``root`` into every output; outputs are replaced only when the run completes.
 
     ``workers`` > 1 extracts in that many processes (they load the rules from ``rule_dirs``,
-    which must be the folders ``rs`` was loaded from). ``cache_dir`` turns the row cache on.
-    The rows and their order are the same whatever ``workers`` and whether the cache is used.
+    which must be the folders ``rs`` was loaded from). ``cache_dir`` turns the cache on: files
+    whose rows are cached are not extracted again, and when nothing at all changed since the
+    run that wrote ``outputs``, they are left as they are. The rows and their order are the
+    same whatever ``workers`` and whether the cache is used.
     """
     root = Path(root)
-    summary = Summary()
-    cache = RowCache(cache_dir) if cache_dir is not None else None
     setup = WorkerSetup(root, tuple(Path(d) for d in rule_dirs), rs.version, rs.timeout, cache_dir)
+    if cache_dir is None:
+        return _run(plan(root, year, region), outputs, rs, setup, workers, on_file, batch, None)
+    cache = RowCache(cache_dir)
+    # Every file is hashed before anything is extracted: the whole run's key says whether the
+    # outputs are already what this run would write.
+    items = [keyed(item, rs.version) for item in plan(root, year, region)]
+    run = run_key([_identity(item) for item in items], rs.version, f"batch={batch}")
+    done = _current_summary(cache, outputs, run)
+    if done is not None:
+        if on_file is not None:
+            for item in items:
+                on_file(item.result.source if isinstance(item, Outcome) else item.source)
+        return done
+    summary = _run((lookup(item, cache) for item in items), outputs, rs, setup, workers, on_file, batch, cache)
+    for p in outputs:
+        cache.record_output(Path(p), run, summary_record(summary))
+    return summary
+
+
+def _run(items: Iterable[Task | Outcome], outputs: Sequence[Path], rs: RuleSet, setup: WorkerSetup, workers: int,
+         on_file: Callable[[str], None] | None, batch: int, cache: RowCache | None) -> Summary:
+    summary = Summary()
     with ExitStack() as stack:
         writers = [stack.enter_context(TableWriter(Path(p))) for p in outputs]
         runner = stack.enter_context(Runner(setup, rs, workers))
-        items = (lookup(item, cache, rs.version) for item in plan(root, year, region))
         window = 1 if workers <= 1 else workers * IN_FLIGHT_PER_WORKER
         pending = []
         for out in in_order(items, runner.submit, BATCH_FILES, window):
@@ -133,6 +160,27 @@ def run_extract(root: Path, outputs: Sequence[Path], rs: RuleSet, year: int | No
                 on_file(res.source)
         for w in writers:
             w.write(pending)
+    return summary
+
+
+def summary_record(summary: Summary) -> dict[str, Any]:
+    return {"files": summary.files, "rows": summary.rows, "failed": [list(f) for f in summary.failed],
+            "warnings": list(summary.warnings)}
+
+
+def _current_summary(cache: RowCache, outputs: Sequence[Path], run: str) -> Summary | None:
+    """The summary of the run that wrote ``outputs``, when that run had key ``run`` and every
+    output is still as it left it; else None (the run must be done)."""
+    records = [cache.output_is_current(Path(p), run) for p in outputs]
+    if not records or any(r is None for r in records):
+        return None
+    rec = records[0]
+    try:
+        failed = [(str(a), str(b)) for a, b in rec["failed"]]
+        summary = Summary(int(rec["files"]), int(rec["rows"]), int(rec["files"]) - len(failed), failed,
+                          [str(w) for w in rec["warnings"]], up_to_date=True)
+    except (KeyError, TypeError, ValueError):
+        return None
     return summary
 
 
@@ -157,18 +205,33 @@ def plan(root: Path, year: int | None = None, region: str | None = None) -> Iter
         yield Task(path, source, year if year is not None else m_year, region if region is not None else m_region)
 
 
-def lookup(item: Task | Outcome, cache: RowCache | None, rules_version: str) -> Task | Outcome:
-    """A cache hit as a finished outcome; a miss as its task, carrying the key to store under."""
-    if cache is None or isinstance(item, Outcome):
+def keyed(item: Task | Outcome, rules_version: str) -> Task | Outcome:
+    """The task with its content hash and cache key (unchanged when the file cannot be read now:
+    extraction will say why)."""
+    if isinstance(item, Outcome):
         return item
     digest = digest_file(item.path)
     if digest is None:
-        return item     # unreadable now: extraction reports why
+        return item
     key = cache_key(digest.sha256, rules_version, item.year, item.region)
-    hit = cache.get(key, item.source)
-    if hit is not None:
-        return Outcome(FileResult(item.source, hit.rows, warnings=hit.warnings), cached=True)
     return Task(item.path, item.source, item.year, item.region, digest, key)
+
+
+def lookup(item: Task | Outcome, cache: RowCache) -> Task | Outcome:
+    """A keyed task whose rows are cached, as a finished outcome; anything else as it is."""
+    if isinstance(item, Outcome) or item.key is None:
+        return item
+    hit = cache.get(item.key, item.source)
+    if hit is None:
+        return item
+    return Outcome(FileResult(item.source, hit.rows, warnings=hit.warnings), cached=True)
+
+
+def _identity(item: Task | Outcome) -> tuple[str, str]:
+    """What a file contributes to the run's key."""
+    if isinstance(item, Outcome):
+        return item.result.source, f"error: {item.result.error}"
+    return item.source, item.key or "unreadable"
 
 
 # --------------------------------------------------------------------------- extracting

@@ -187,3 +187,32 @@ def test_pool_gives_the_results_of_the_main_process(reports, rs) -> None:
 def test_worker_refuses_rules_of_another_version(reports, rs) -> None:
     with pytest.raises(RuleError, match="rules version"):
         extract_batch(WorkerSetup(reports, (), "not-" + rs.version, rs.timeout, None), [])
+
+
+def test_unchanged_run_leaves_its_outputs_alone(reports, rs, tmp_path) -> None:
+    cache, out = tmp_path / "cache", tmp_path / "out"
+    first, expected = _extract(reports, out, rs, cache_dir=cache)
+    stat = (out.with_suffix(".csv").stat().st_ino, out.with_suffix(".csv").stat().st_mtime_ns)
+
+    again, data = _extract(reports, out, rs, cache_dir=cache)
+    assert again.up_to_date and data == expected
+    assert (again.files, again.rows, again.failed, again.warnings) == (first.files, first.rows, first.failed,
+                                                                       first.warnings)
+    assert (out.with_suffix(".csv").stat().st_ino, out.with_suffix(".csv").stat().st_mtime_ns) == stat
+
+    out.with_suffix(".parquet").unlink()                        # one output gone: both written again
+    rebuilt, data = _extract(reports, out, rs, cache_dir=cache)
+    assert not rebuilt.up_to_date and rebuilt.cached == 27 and data == expected
+    assert out.with_suffix(".parquet").is_file()
+
+    with out.with_suffix(".csv").open("a", encoding="utf-8") as f:  # an output edited by hand
+        f.write("edited\n")
+    fixed, data = _extract(reports, out, rs, cache_dir=cache)
+    assert not fixed.up_to_date and data == expected
+
+    (reports / "copy0" / "extra.txt").write_text("2023年,全县地区生产总值300亿元。", encoding="utf-8")
+    try:
+        changed, _ = _extract(reports, out, rs, cache_dir=cache)    # a new report: a real run
+        assert not changed.up_to_date and changed.files == 28 and changed.cached == 27
+    finally:
+        (reports / "copy0" / "extra.txt").unlink()
