@@ -115,13 +115,19 @@ def _period_of(m, g: Grammar) -> str:  # noqa: ANN001 - a regex match
 
 @dataclass(frozen=True)
 class Scopes:
-    """Per-paragraph year scopes, computed once per report."""
+    """Where years and periods are named in a report, found once so each figure only looks them up."""
 
     para_starts: list[int]
     scope_year: list[tuple[int, str] | None]  # year in force at the start of each paragraph, and why
+    year_at: list[int]                        # offsets of year mentions (absolute or relative, not bases)
+    years: list[tuple[int, str]]              # (year, why) for each of them
+    opening_at: list[int]                     # starts of sentences that open with a year
+    opening_years: list[int]
+    period_at: list[int]                      # offsets of period phrases (一季度, 上半年 ...)
+    periods: list[tuple[str, str]]            # (period, phrase)
 
 
-def build_scopes(norm: Normalized, info: ReportInfo, rs: RuleSet) -> Scopes:
+def build_scopes(norm: Normalized, info: ReportInfo, rs: RuleSet, sents: list[Span]) -> Scopes:
     g = rs.grammar
     text = norm.text
     current: tuple[int, str] | None = None
@@ -145,46 +151,55 @@ def build_scopes(norm: Normalized, info: ReportInfo, rs: RuleSet) -> Scopes:
             if rel and info.present:
                 y = info.present + g.relative_years[rel.group()]
                 current = (y, f"heading '{text[p.start:p.end][:20]}'")
-    return Scopes([p.start for p in norm.paragraphs], scope)
+
+    marks = [(off, y, "in the sentence") for off, y in _years(text, g)]
+    if info.present:
+        for m in g.relative_year_re.finditer(text):
+            if not g.year_base.search(text, max(0, m.start() - 4), m.start()):
+                marks.append((m.start(), info.present + g.relative_years[m.group()], f"'{m.group()}' in the sentence"))
+    marks.sort()
+    year_at = [m[0] for m in marks]
+    opening_at: list[int] = []
+    opening_years: list[int] = []
+    for sent in sents:
+        k = bisect.bisect_left(year_at, sent.start)
+        if k < len(marks) and marks[k][0] < min(sent.end, sent.start + YEAR_LEAD) and marks[k][2] == "in the sentence":
+            opening_at.append(sent.start)
+            opening_years.append(marks[k][1])
+    periods = [(m.start(), _period_of(m, g), m.group()) for m in g.periods.finditer(text)]
+    return Scopes([p.start for p in norm.paragraphs], scope, year_at, [(m[1], m[2]) for m in marks],
+                  opening_at, opening_years, [p[0] for p in periods], [(p[1], p[2]) for p in periods])
 
 
 # ----------------------------------------------------------------------------- per figure
 
 
+def _last_between(offsets: list[int], lo: int, hi: int) -> int | None:
+    """Index of the last offset in [lo, hi), if any."""
+    k = bisect.bisect_left(offsets, hi) - 1
+    return k if k >= 0 and offsets[k] >= lo else None
+
+
 def resolve_year(text: str, sent: Span, para: Span, pos: int, scopes: Scopes, para_idx: int,
                  info: ReportInfo, rs: RuleSet) -> Decision:
-    g = rs.grammar
-    best: tuple[int, int, str] | None = None
-    for off, y in _years(text, g, sent.start, pos):
-        best = (off, y, "in the sentence")
-    for m in g.relative_year_re.finditer(text, sent.start, pos):
-        if g.year_base.search(text, max(sent.start, m.start() - 4), m.start()):
-            continue
-        if info.present and (best is None or m.start() > best[0]):
-            best = (m.start(), info.present + g.relative_years[m.group()], f"'{m.group()}' in the sentence")
-    if best:
-        return Decision(best[1], best[2])
+    k = _last_between(scopes.year_at, sent.start, pos)
+    if k is not None:
+        return Decision(*scopes.years[k])
     # an earlier sentence of the same paragraph that opens with a year
-    k = sent.start
-    while k > para.start:
-        prev_start = max(text.rfind(c, para.start, k - 1) for c in "。!?") + 1
-        prev_start = max(prev_start, para.start)
-        ys = _years(text, g, prev_start, min(k, prev_start + YEAR_LEAD))
-        if ys:
-            return Decision(ys[0][1], "an earlier sentence of the paragraph")
-        k = prev_start
+    k = _last_between(scopes.opening_at, para.start, sent.start)
+    if k is not None:
+        return Decision(scopes.opening_years[k], "an earlier sentence of the paragraph")
     scoped = scopes.scope_year[para_idx]
     if scoped:
         return Decision(scoped[0], scoped[1])
     return Decision(info.year, "the report's year")
 
 
-def resolve_period(text: str, sent: Span, pos: int, info: ReportInfo, rs: RuleSet) -> Decision:
-    last = None
-    for m in rs.grammar.periods.finditer(text, sent.start, pos):
-        last = m
-    if last is not None:
-        return Decision(_period_of(last, rs.grammar), f"'{last.group()}' in the sentence")
+def resolve_period(scopes: Scopes, sent: Span, pos: int, info: ReportInfo) -> Decision:
+    k = _last_between(scopes.period_at, sent.start, pos)
+    if k is not None:
+        period, phrase = scopes.periods[k]
+        return Decision(period, f"'{phrase}' in the sentence")
     return Decision(info.period, "the report's period")
 
 

@@ -71,7 +71,7 @@ def analyse(text: str, rs: RuleSet, source: str = "<text>", year: int | None = N
     sents = _all_sentences(norm)
     claims = match_sentences(t, sents, numbers, anchors, rs)
     info = ctx.infer_report(norm, rs, year=year, region=region, default_year=default_year)
-    scopes = ctx.build_scopes(norm, info, rs)
+    scopes = ctx.build_scopes(norm, info, rs, sents)
     sent_starts = [s.start for s in sents]
     rows: list[Row] = []
     traces: list[Trace] = []
@@ -103,7 +103,7 @@ def _to_row(c: Claim, norm: Normalized, sents: list[Span], sent_starts: list[int
     para_idx = ctx.paragraph_of(norm, n.start, scopes.para_starts)
     para = norm.paragraphs[para_idx]
     year = ctx.resolve_year(t, sent, para, n.start, scopes, para_idx, info, rs)
-    period = ctx.resolve_period(t, sent, n.start, info, rs)
+    period = ctx.resolve_period(scopes, sent, n.start, info)
     region = ctx.resolve_region(t, sent, c.anchor_start, c.region_at, info, rs)
     family_words = (c.item or c.rule).target_words
     kind = ctx.resolve_kind(t, sent, n.start, int(year.value), info, family_words, rs)  # type: ignore[arg-type]

@@ -21,6 +21,7 @@ import yaml
 
 from .errors import RuleError
 from .numbers import UnitTable, load_units, unit_scale
+from .prefilter import prefiltered
 from .regions import Gazetteer
 
 SPECIAL_FILES = frozenset({"grammar.yaml", "units.yaml", "regions.yaml"})
@@ -397,7 +398,7 @@ def _combine_anchors(rules: dict[str, Rule]) -> tuple[regex.Pattern[str] | None,
         name = f"a{i}"
         groups[name] = tuple(rs)
         alts.append(f"(?P<{name}>{src})")
-    return regex.compile("|".join(alts), regex.POSIX | regex.V0), groups
+    return regex.compile(prefiltered("|".join(alts)), regex.POSIX | regex.V0), groups
 
 
 # --------------------------------------------------------------------------- grammar
@@ -443,7 +444,7 @@ def _load_grammar(path: Path, problems: list[str]) -> Grammar:
         for i, p in enumerate(g["periods"]):
             period_alts.append(f"(?P<p{i}>{p['pattern'].replace('(?P<m>', f'(?P<m{i}>')})")
             period_names[f"p{i}"] = str(p["period"]).replace("{m}", f"{{m{i}}}")
-        periods = _compile("|".join(period_alts), where, "periods", problems)
+        periods = _compile(prefiltered("|".join(period_alts)), where, "periods", problems)
         report = {str(k): _compile(v, where, f"report.{k}", problems) for k, v in g["report"].items()}
         max_gap = int(g["max_gap"])
     except (KeyError, TypeError, ValueError) as e:
