@@ -38,6 +38,7 @@ import hashlib
 import json
 import os
 import secrets
+import stat
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -84,12 +85,22 @@ class FileDigest:
 
 def digest_file(path: Path) -> FileDigest | None:
     """The content hash of ``path``, or None when it cannot be read (extraction will say why)."""
+    # O_NONBLOCK: a FIFO swapped in for a report since the folder was listed must not hang the run.
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
-        with open(path, "rb") as f:
-            st = os.fstat(f.fileno())
+        fd = os.open(path, flags)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as f:
             digest = hashlib.file_digest(f, "sha256").hexdigest()
     except OSError:
         return None
+    finally:
+        os.close(fd)
     return FileDigest(digest, st.st_size, st.st_mtime_ns)
 
 

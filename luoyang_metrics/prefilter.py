@@ -14,7 +14,10 @@ import re._constants as C  # noqa: N812 - the standard parser's opcode names
 import re._parser as P  # noqa: N812
 from collections.abc import Iterable
 
+import regex
+
 MAX_RANGE = 256  # a wider class ([一-龥]) is no filter worth having
+MAX_PREFIXES = 400  # more distinct two-character starts than this: filter on first characters only
 
 
 def first_chars(pattern: str) -> frozenset[str] | None:
@@ -30,12 +33,78 @@ def first_chars(pattern: str) -> frozenset[str] | None:
 
 
 def prefiltered(pattern: str) -> str:
-    """``pattern`` behind a lookahead on its first characters, when those are known."""
+    """``pattern`` behind a lookahead on how its matches can start, when that is known.
+
+    Two-character starts filter best (一 and 年 are everywhere in Chinese text, 一般 and
+    年末 are not); when there are too many of them, the first characters are used.
+    """
+    starts = first_strings(pattern)
+    if starts is not None:
+        body = "|".join(sorted(regex.escape(s) for s in starts))
+        return f"(?=(?:{body}))(?:{pattern})"
     chars = first_chars(pattern)
     if chars is None:
         return pattern
     body = "".join(sorted(_escape(c) for c in chars))
     return f"(?=[{body}])(?:{pattern})"
+
+
+def first_strings(pattern: str, k: int = 2) -> frozenset[str] | None:
+    """The strings of up to ``k`` characters every match starts with, or None when unknown."""
+    try:
+        tree = P.parse(pattern)
+    except Exception:  # noqa: BLE001 - the `regex` dialect may have syntax `re` lacks
+        return None
+    got = _starts(list(tree), k)
+    if got is None or "" in got or len(got) > MAX_PREFIXES:
+        return None
+    return frozenset(got)
+
+
+def _starts(items: list, k: int) -> set[str] | None:
+    """Possible starts (up to k characters) of a sequence of parsed items."""
+    current = {""}
+    for op, av in items:
+        if all(len(s) >= k for s in current):
+            break
+        piece = _item_starts(op, av, k)
+        if piece is None:
+            return None
+        current = {s if len(s) >= k else (s + t)[:k] for s in current for t in piece}
+        if len(current) > MAX_PREFIXES:
+            return None
+    return current
+
+
+def _item_starts(op, av, k: int) -> set[str] | None:  # noqa: ANN001, PLR0911 - one case per opcode
+    if op is C.LITERAL:
+        return {chr(av)}
+    if op is C.IN:
+        got = _charset(av)
+        return None if got is None else got[0]
+    if op is C.BRANCH:
+        out: set[str] = set()
+        for alt in av[1]:
+            got = _starts(list(alt), k)
+            if got is None:
+                return None
+            out |= got
+        return out
+    if op is C.SUBPATTERN:
+        return _starts(list(av[-1]), k)
+    if op is C.ATOMIC_GROUP:
+        return _starts(list(av), k)
+    if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
+        low, high, sub = av
+        once = _starts(list(sub), k)
+        if once is None:
+            return None
+        twice = {(a + b)[:k] for a in once for b in once}  # enough for k = 2
+        out = set(once) | (twice if high >= 2 else set())
+        return out | {""} if low == 0 else out
+    if op in (C.ASSERT, C.ASSERT_NOT, C.AT):
+        return {""}
+    return None
 
 
 def _escape(c: str) -> str:

@@ -18,7 +18,8 @@ import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
@@ -27,7 +28,7 @@ from types import TracebackType
 from typing import Any
 
 from .cache import FileDigest, RowCache, cache_key, digest_file, run_key, unchanged_since
-from .errors import RuleError, UsageError
+from .errors import LuoyangError, RuleError, UsageError
 from .pipeline import FileResult, extract_file, read_manifest
 from .reading import iter_reports
 from .rules import RuleSet, load_rules
@@ -305,7 +306,11 @@ class Runner:
             return partial(extract_tasks, tasks, self._setup.root, self._rs, self._cache)
         if self._pool is None:
             self._pool = ProcessPoolExecutor(self._workers, mp_context=_pool_context())
-        return self._pool.submit(extract_batch, self._setup, tasks).result
+        try:
+            future = self._pool.submit(extract_batch, self._setup, tasks)
+        except BrokenProcessPool as e:
+            raise _worker_died() from e
+        return partial(_pool_result, future)
 
     def __enter__(self) -> Runner:
         return self
@@ -316,6 +321,18 @@ class Runner:
             # On an error nothing queued is wanted any more.
             self._pool.shutdown(wait=True, cancel_futures=exc_type is not None)
             self._pool = None
+
+
+def _pool_result(future: Future[list[FileResult]]) -> list[FileResult]:
+    try:
+        return future.result()
+    except BrokenProcessPool as e:
+        raise _worker_died() from e
+
+
+def _worker_died() -> LuoyangError:
+    return LuoyangError("a worker process stopped unexpectedly (killed, or out of memory?); nothing was "
+                        "written. Run again, with fewer --workers if memory is short.")
 
 
 def in_order(items: Iterable[Task | Outcome], submit: Callable[[list[Task]], Job], batch_files: int,

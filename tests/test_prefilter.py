@@ -31,3 +31,22 @@ def test_prefiltered_matches_the_same(pattern):
     text = "人均地区生产总值与国内生产总值,GDP,第一季度一季度1季度]x^x-x"
     assert [m.span() for m in regex.finditer(prefiltered(pattern), text)] == \
         [m.span() for m in regex.finditer(pattern, text)]
+
+
+def test_two_character_starts():
+    from luoyang_metrics.prefilter import first_strings
+
+    assert first_strings("(?<!人均)(?:地区|国内)?生产总值|GDP") == {"地区", "国内", "生产", "GD"}
+    assert first_strings("(?:第一|一|1)季度(?!重点)") == {"第一", "一季", "1季"}
+    assert first_strings("a.b") is None
+
+
+def test_shipped_scans_match_without_prefilter(rs, root):
+    import regex as re_
+
+    from luoyang_metrics.normalize import normalize
+
+    text = "".join(normalize(p.read_text(encoding="utf-8")).text for p in sorted((root / "seeds").glob("*.txt")))
+    pattern = rs.anchor_re.pattern
+    plain = re_.compile(pattern[pattern.index("))(?:") + 2:], re_.POSIX)
+    assert [m.span() for m in rs.anchor_re.finditer(text)] == [m.span() for m in plain.finditer(text)]
