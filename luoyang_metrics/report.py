@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -279,6 +282,27 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
+def watch_parent(parent: int) -> None:
+    """Worker start-up: leave when the process running the extraction is gone.
+
+    A main process killed outright (SIGKILL, the OOM killer, SIGTERM without a handler)
+    cannot shut its pool down, and idle workers would wait on their queue forever.
+    """
+    if sys.platform != "win32":     # os.kill(pid, 0) is a probe on POSIX only
+        threading.Thread(target=_exit_when_gone, args=(parent,), daemon=True, name="watch-parent").start()
+
+
+def _exit_when_gone(parent: int, every: float = 1.0) -> None:
+    while True:
+        time.sleep(every)
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:     # the pid was reused by another user's process: gone too
+            os._exit(1)
+
+
 Job = Callable[[], list[FileResult]]
 
 
@@ -305,7 +329,8 @@ class Runner:
             # Deferred to when the result is wanted, so one worker keeps one batch in memory.
             return partial(extract_tasks, tasks, self._setup.root, self._rs, self._cache)
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(self._workers, mp_context=_pool_context())
+            self._pool = ProcessPoolExecutor(self._workers, mp_context=_pool_context(),
+                                             initializer=watch_parent, initargs=(os.getpid(),))
         try:
             future = self._pool.submit(extract_batch, self._setup, tasks)
         except BrokenProcessPool as e:
