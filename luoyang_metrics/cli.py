@@ -6,6 +6,7 @@ Exit codes: 0 all good, 1 some report files failed (the others were extracted),
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -182,7 +183,13 @@ def _register_extras() -> None:
 _register_extras()
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
+    # SIGTERM (a scheduler stopping the job) cleans up like Ctrl-C: temporary outputs are removed.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         # standalone_mode=False hands back typer.Exit codes as the return value
         code = app(standalone_mode=False)

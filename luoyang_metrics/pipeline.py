@@ -6,8 +6,7 @@ import csv
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from . import context as ctx
 from . import reading
@@ -19,6 +18,9 @@ from .numbers import convert, find_numbers
 from .reading import ReportStream, TooLargeError, iter_reports, read_report
 from .rules import RuleSet, load_rules
 from .writing import rows_to_frame
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MANIFEST = "reports.csv"
 
@@ -76,8 +78,9 @@ def analyse(text: str, rs: RuleSet, source: str = "<text>", year: int | None = N
     rows: list[Row] = []
     traces: list[Trace] = []
     no_year = no_region = 0
+    evidence: dict[int, str] = {}  # one sentence often carries several figures
     for c in claims:
-        traced = _to_row(c, norm, sents, sent_starts, scopes, info, rs, source)
+        traced = _to_row(c, norm, sents, sent_starts, scopes, info, rs, source, evidence)
         if traced is None:
             continue
         if traced.row.year == 0:
@@ -94,7 +97,7 @@ def analyse(text: str, rs: RuleSet, source: str = "<text>", year: int | None = N
 
 
 def _to_row(c: Claim, norm: Normalized, sents: list[Span], sent_starts: list[int], scopes: ctx.Scopes,
-            info: ctx.ReportInfo, rs: RuleSet, source: str) -> Trace | None:
+            info: ctx.ReportInfo, rs: RuleSet, source: str, evidence: dict[int, str]) -> Trace | None:
     import bisect
 
     t = norm.text
@@ -128,7 +131,7 @@ def _to_row(c: Claim, norm: Normalized, sents: list[Span], sent_starts: list[int
         source=source,
         line=norm.line_of(n.start),
         raw=norm.readable(n.start, c.raw_end if c.raw_end > 0 else n.end),
-        evidence=norm.readable(sent.start, sent.end),
+        evidence=evidence.get(sent.start) or evidence.setdefault(sent.start, norm.readable(sent.start, sent.end)),
         rule=c.rule.id,
     )
     reasons = {"year": year.reason, "period": period.reason, "region": region.reason, "kind": kind.reason}

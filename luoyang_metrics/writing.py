@@ -15,20 +15,22 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import os
 import secrets
 import stat
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
-
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
+from typing import IO, TYPE_CHECKING, Any
 
 from luoyang_metrics.errors import UsageError
 from luoyang_metrics.model import COLUMNS, Row
+
+if TYPE_CHECKING:  # pandas and pyarrow are imported where used: extraction workers never need them
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
 _INT_COLUMNS = frozenset({"year", "line"})
 _FLOAT_COLUMNS = frozenset({"value"})
@@ -42,6 +44,8 @@ _FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _arrow_type(column: str) -> pa.DataType:
+    import pyarrow as pa
+
     if column in _INT_COLUMNS:
         return pa.int64()
     if column in _FLOAT_COLUMNS:
@@ -49,9 +53,13 @@ def _arrow_type(column: str) -> pa.DataType:
     return pa.string()
 
 
-# Non-nullable: the SPEC table has no missing values, and saying so in the
-# schema lets readers rely on it.
-SCHEMA = pa.schema([pa.field(c, _arrow_type(c), nullable=False) for c in COLUMNS])
+@functools.cache
+def schema() -> pa.Schema:
+    """The Parquet schema. Non-nullable: the SPEC table has no missing values, and saying
+    so in the schema lets readers rely on it."""
+    import pyarrow as pa
+
+    return pa.schema([pa.field(c, _arrow_type(c), nullable=False) for c in COLUMNS])
 
 
 def _pandas_dtype(column: str) -> str:
@@ -75,6 +83,8 @@ def neutralize(text: str) -> str:
 def rows_to_frame(rows: Iterable[Row]) -> pd.DataFrame:
     """The rows as a DataFrame: exactly ``COLUMNS`` in order, year/line int64,
     value float64, every other column pandas ``string``."""
+    import pandas as pd
+
     rows = list(rows)
     data = {c: pd.array([getattr(r, c) for r in rows], dtype=_pandas_dtype(c)) for c in COLUMNS}
     return pd.DataFrame(data, columns=list(COLUMNS))
@@ -82,6 +92,8 @@ def rows_to_frame(rows: Iterable[Row]) -> pd.DataFrame:
 
 def _frame_to_rows(frame: pd.DataFrame) -> list[Row]:
     """Rows from a frame holding at least ``COLUMNS`` (extra columns are dropped)."""
+    import pandas as pd
+
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(f"table is missing columns: {', '.join(missing)}")
@@ -147,7 +159,9 @@ class TableWriter:
                 self._csv.writerow(COLUMNS)
             else:
                 self._file = open(fd, "wb")  # noqa: SIM115 - closed in close/abort
-                self._parquet = pq.ParquetWriter(self._file, SCHEMA)
+                import pyarrow.parquet as pq
+
+                self._parquet = pq.ParquetWriter(self._file, schema())
         except BaseException:
             if self._file is None:
                 os.close(fd)
@@ -219,6 +233,8 @@ class TableWriter:
 
 def write_table(rows: Iterable[Row] | pd.DataFrame, path: Path) -> None:
     """Write a whole table in one go (format from the suffix of ``path``)."""
+    import pandas as pd
+
     batch = _frame_to_rows(rows) if isinstance(rows, pd.DataFrame) else list(rows)
     with TableWriter(path) as writer:
         writer.write(batch)
@@ -284,7 +300,9 @@ def _csv_cells(row: Row) -> list[object]:
 
 
 def _arrow_table(rows: Sequence[Row]) -> pa.Table:
-    table = pa.Table.from_pydict({c: [getattr(r, c) for r in rows] for c in COLUMNS}, schema=SCHEMA)
+    import pyarrow as pa
+
+    table = pa.Table.from_pydict({c: [getattr(r, c) for r in rows] for c in COLUMNS}, schema=schema())
     # from_pydict does not enforce nullable=False; an unchecked None would make
     # a file that readers trusting the schema misread.
     nulls = [c for c in COLUMNS if table.column(c).null_count]

@@ -17,3 +17,9 @@ def rs() -> RuleSet:
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory, monkeypatch):
+    """Keep every test's row cache out of the user's real cache folder."""
+    monkeypatch.setenv("LUOYANG_METRICS_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))

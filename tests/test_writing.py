@@ -15,7 +15,7 @@ import pytest
 
 from luoyang_metrics.errors import UsageError
 from luoyang_metrics.model import COLUMNS, Row
-from luoyang_metrics.writing import SCHEMA, TableWriter, neutralize, rows_to_frame, write_table
+from luoyang_metrics.writing import TableWriter, neutralize, rows_to_frame, schema, write_table
 
 TEXT_COLUMNS = [c for c in COLUMNS if c not in ("year", "line", "value")]
 
@@ -184,7 +184,7 @@ def test_empty_parquet_has_schema(tmp_path: Path) -> None:
     path = tmp_path / "out.parquet"
     write_table([], path)
     meta = pq.ParquetFile(path)
-    assert meta.schema_arrow.equals(SCHEMA)
+    assert meta.schema_arrow.equals(schema())
     assert meta.metadata.num_rows == 0
     assert list(pd.read_parquet(path).columns) == list(COLUMNS)
 
