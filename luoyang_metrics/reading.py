@@ -69,6 +69,7 @@ _CHINESE_ENCODINGS = ("gb18030", "big5")
 # cannot tell GB18030 from Big5 on a handful of characters, so a minimum amount
 # of non-ASCII text is required before its verdict is trusted.
 _MAX_CHAOS = 0.05
+_MAX_CHAOS_GB_ONLY = 0.12  # when Big5 cannot read the bytes at all
 _MIN_MARGIN = 0.05
 _MIN_NON_ASCII_CHARS = 10
 
@@ -391,6 +392,14 @@ def _utf16_by_nul_pattern(data: bytes) -> tuple[str, str] | None:
     return None
 
 
+def _decodes(data: bytes, codec: str) -> bool:
+    try:
+        data.decode(codec)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _detect_chinese(data: bytes) -> tuple[str | None, str]:
     """``(codec, "")`` when charset-normalizer is confident, else ``(None, reason)``.
 
@@ -404,9 +413,14 @@ def _detect_chinese(data: bytes) -> tuple[str | None, str]:
         key=lambda m: (m.chaos, -m.coherence),
     )
     unknown = "unknown text encoding (not UTF-8, UTF-16, GB18030 or Big5)"
-    if not matches or matches[0].chaos > _MAX_CHAOS:
+    if not matches:
         return None, unknown
     best = matches[0]
+    # Only GB18030 reads the bytes at all: nothing to confuse it with, so a rougher text
+    # (PDF line breaks, tables) is still accepted, up to a looser bound.
+    only_gb = best.encoding.replace("_", "-") in ("gb2312", "gbk", "gb18030") and not _decodes(data, "big5")
+    if best.chaos > (_MAX_CHAOS_GB_ONLY if only_gb else _MAX_CHAOS):
+        return None, unknown
     if len(matches) > 1:
         runner_up = matches[1]
         ahead = (
@@ -415,7 +429,8 @@ def _detect_chinese(data: bytes) -> tuple[str | None, str]:
         )
         if not ahead:
             return None, "ambiguous text encoding (GB18030 or Big5; too little text to tell)"
-    if sum(1 for ch in str(best) if ord(ch) > 0x7F) < _MIN_NON_ASCII_CHARS:
+    text = str(best)
+    if len(text) - len(text.encode("ascii", "ignore")) < _MIN_NON_ASCII_CHARS:
         return None, "ambiguous text encoding (too little Chinese text to tell GB18030 from Big5)"
     codec = best.encoding.replace("_", "-")
     return ("gb18030" if codec in ("gb2312", "gbk", "gb18030") else codec), ""
