@@ -54,7 +54,7 @@ def extract(
     reports_dir: Annotated[Path, typer.Argument(help="Folder of .txt/.md reports (searched recursively).")],
     output: Annotated[
         list[Path] | None,
-        typer.Option("-o", "--output", help="Output file: .csv or .parquet (repeatable). "
+        typer.Option("-o", "--output", help="Output file: .csv, .parquet or .xlsx (repeatable). "
                      "Default: data/metrics.csv and data/metrics.parquet."),
     ] = None,
     year: YearOpt = None,
@@ -81,8 +81,8 @@ def extract(
     rs = _rules(rules)
     outputs = output or [Path("data/metrics.csv"), Path("data/metrics.parquet")]
     for p in outputs:
-        if p.suffix.lower() not in (".csv", ".parquet"):
-            raise UsageError(f"{p}: output must end in .csv or .parquet")
+        if p.suffix.lower() not in (".csv", ".parquet", ".xlsx"):
+            raise UsageError(f"{p}: output must end in .csv, .parquet or .xlsx")
     files = reportlib.count_reports(reports_dir)
     show = progress and err.is_terminal
     with Progress(TextColumn("[bold]extract"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
@@ -92,7 +92,7 @@ def extract(
         def tick(name: str) -> None:
             bar.update(task, advance=1, description=name[-40:])
 
-        summary = reportlib.run_extract(
+        summary = reportlib.run_extract_to(
             reports_dir, outputs, rs, year=year, region=region, on_file=tick,
             workers=workers or reportlib.effective_workers(reportlib.default_workers(), files),
             cache_dir=None if no_cache else (cache_dir or cachelib.default_cache_dir()),

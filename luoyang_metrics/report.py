@@ -17,6 +17,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import tempfile
 import threading
 import time
 from collections import deque
@@ -389,3 +390,30 @@ def _chunks(items: Iterable[Task | Outcome], size: int) -> Iterator[list[Task | 
             group = []
     if group:
         yield group
+
+
+def run_extract_to(root: Path, outputs: Sequence[Path], rs: RuleSet, **options: Any) -> Summary:
+    """:func:`run_extract` that also writes spreadsheets.
+
+    CSV and Parquet are streamed; a workbook needs the whole table, so the rows are streamed
+    to a Parquet file first (the requested one, or a temporary one) and the workbook (a long
+    and a wide sheet) is written from it when the run completes.
+    """
+    books = [Path(p) for p in outputs if Path(p).suffix.lower() == ".xlsx"]
+    streams = [Path(p) for p in outputs if Path(p).suffix.lower() != ".xlsx"]
+    if not books:
+        return run_extract(root, streams, rs, **options)
+    table = next((p for p in streams if p.suffix.lower() == ".parquet"), None)
+    with ExitStack() as stack:
+        if table is None:
+            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            table = tmp / "metrics.parquet"
+            streams.append(table)
+        summary = run_extract(root, streams, rs, **options)
+        from .compare import load_table, wide
+        from .excel import write_xlsx
+
+        frame = load_table(table)
+        for book in books:
+            write_xlsx({"long": frame, "wide": wide(frame)}, book)
+    return summary

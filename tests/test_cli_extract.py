@@ -97,3 +97,20 @@ def test_help_documents_exit_codes(tmp_path):
     res = _run(["--help"], cwd=tmp_path)
     assert res.returncode == 0
     assert "Exit codes" in res.stdout
+
+
+def test_xlsx_output_has_long_and_wide_sheets_with_numbers(tmp_path, reports):
+    import openpyxl
+
+    book = tmp_path / "m.xlsx"
+    res = _run(["extract", str(reports), "-o", str(book), "--no-progress"], cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    wb = openpyxl.load_workbook(book)
+    assert wb.sheetnames == ["long", "wide"]
+    long = wb["long"]
+    assert [c.value for c in long[1]] == list(COLUMNS)
+    assert long.max_row == 40
+    assert long.freeze_panes == "A2"
+    values = [row[5] for row in long.iter_rows(min_row=2, values_only=True)]
+    assert all(isinstance(v, int | float) for v in values)
+    assert 250.9 in values
