@@ -246,25 +246,37 @@ def _shift_lines(rows: list[Row], lines_before: int) -> list[Row]:
     return [replace(r, line=r.line + lines_before) for r in rows]
 
 
-def iter_extract(root: Path, rs: RuleSet, year: int | None = None, region: str | None = None,
-                 use_manifest: bool = True) -> Iterator[FileResult]:
-    """Extract every report under ``root`` in a stable order, one result per file."""
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One report to extract, with the year and region it is read with (manifest or overrides)."""
+
+    path: Path
+    source: str
+    year: int | None
+    region: str | None
+
+
+def iter_jobs(root: Path, year: int | None = None, region: str | None = None,
+              use_manifest: bool = True) -> Iterator[Job | FileResult]:
+    """Every report under ``root`` in a stable order: a job, or a failed result saying why not."""
     root = Path(root)
     if not root.is_dir():
         raise UsageError(f"{root}: no such folder")
     manifest = read_manifest(root) if use_manifest else {}
     for path, problem in iter_reports(root):
-        rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+        source = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
         if problem is not None:
-            yield FileResult(rel, error=problem)
+            yield FileResult(source, error=problem)
             continue
-        m_year, m_region = manifest.get(rel, manifest.get(path.name, (None, None)))
-        yield extract_file(path, root, rs, year if year is not None else m_year,
-                           region if region is not None else m_region)
+        m_year, m_region = manifest.get(source, manifest.get(path.name, (None, None)))
+        yield Job(path, source, year if year is not None else m_year, region if region is not None else m_region)
 
 
-def list_reports(root: Path) -> list[tuple[Path, str | None]]:
-    return list(iter_reports(Path(root)))
+def iter_extract(root: Path, rs: RuleSet, year: int | None = None, region: str | None = None,
+                 use_manifest: bool = True) -> Iterator[FileResult]:
+    """Extract every report under ``root`` in a stable order, one result per file."""
+    for job in iter_jobs(root, year, region, use_manifest):
+        yield job if isinstance(job, FileResult) else extract_file(job.path, Path(root), rs, job.year, job.region)
 
 
 def extract_dir(path: str | Path, rules: RuleSet | None = None, year: int | None = None,

@@ -33,7 +33,7 @@ from typing import Any
 
 from .cache import FileDigest, RowCache, cache_key, digest_file, run_key, unchanged_since
 from .errors import LuoyangError, RuleError, UsageError
-from .pipeline import FileResult, extract_file, read_manifest
+from .pipeline import FileResult, extract_file, iter_jobs
 from .reading import iter_reports
 from .rules import RuleSet, load_rules
 from .writing import TableWriter
@@ -193,21 +193,9 @@ def _current_summary(cache: RowCache, outputs: Sequence[Path], run: str) -> Summ
 
 
 def plan(root: Path, year: int | None = None, region: str | None = None) -> Iterator[Task | Outcome]:
-    """Every report under ``root`` in a stable order: a task, or the reason it cannot be read.
-
-    Same walk, manifest and overrides as :func:`pipeline.iter_extract`.
-    """
-    if not root.is_dir():
-        raise UsageError(f"{root}: no such folder")
-    manifest = read_manifest(root)
-    for path, problem in iter_reports(root):
-        rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
-        if problem is not None:
-            yield Outcome(FileResult(rel, error=problem))
-            continue
-        m_year, m_region = manifest.get(rel, manifest.get(path.name, (None, None)))
-        source = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
-        yield Task(path, source, year if year is not None else m_year, region if region is not None else m_region)
+    """Every report under ``root`` in a stable order: a task, or the reason it cannot be read."""
+    for job in iter_jobs(root, year, region):
+        yield Outcome(job) if isinstance(job, FileResult) else Task(job.path, job.source, job.year, job.region)
 
 
 def keyed(item: Task | Outcome, rules_version: str) -> Task | Outcome:
