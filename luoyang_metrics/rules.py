@@ -145,7 +145,8 @@ def _compile(pattern: str, where: str, fld: str, problems: list[str]) -> regex.P
     try:
         return regex.compile(pattern, regex.V0)
     except regex.error as e:
-        problems.append(f"{where}: field '{fld}': regex does not compile ({e}); fix the pattern")
+        problems.append(f"{where}: field '{fld}': regex does not compile ({e}); fix the pattern "
+                        "(a literal bracket is written \\( \\) \\[ \\])")
         return None
 
 

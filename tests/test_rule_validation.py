@@ -154,7 +154,7 @@ def test_regex_that_does_not_compile(tmp_path):
     layer = _layer(tmp_path, GOOD_RULE.replace("anchor: '旅游总收入'", "anchor: '旅游(总收入'"))
     assert _problems(extra=layer) == [
         f"{layer / 'tourism.yaml'}: rule 'tourism.revenue': field 'anchor': regex does not compile "
-        "(missing ) at position 6); fix the pattern"]
+        "(missing ) at position 6); fix the pattern (a literal bracket is written \\( \\) \\[ \\])"]
 
 
 def test_duplicate_rule_id_in_one_layer(tmp_path):
