@@ -142,3 +142,21 @@ def test_title_naming_the_report_year_does_not_scope_the_review(rs):
         ("gdp_growth", 6.1, 2023, "Y", "栾川县", "actual"),
         ("gdp_growth", 7.0, 2024, "Y", "栾川县", "target"),
     ]
+
+
+def test_work_report_title_with_the_issuing_government(rs):
+    text = ("2024年嵩县人民政府工作报告\n\n过去一年,全县地区生产总值完成420亿元,增长6.1%。\n\n"
+            "今年主要预期目标是:地区生产总值增长7%左右。")
+    assert _keys(text, rs) == [
+        ("gdp", 420.0, 2023, "Y", "嵩县", "actual"),
+        ("gdp_growth", 6.1, 2023, "Y", "嵩县", "actual"),
+        ("gdp_growth", 7.0, 2024, "Y", "嵩县", "target"),
+    ]
+
+
+def test_province_communique(rs):
+    text = "河南省2023年国民经济和社会发展统计公报\n\n初步核算,全年全省地区生产总值59132.39亿元,比上年增长4.1%。"
+    assert _keys(text, rs) == [
+        ("gdp", 59132.39, 2023, "Y", "河南省", "actual"),
+        ("gdp_growth", 4.1, 2023, "Y", "河南省", "actual"),
+    ]
