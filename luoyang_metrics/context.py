@@ -125,6 +125,8 @@ class Scopes:
     opening_years: list[int]
     period_at: list[int]                      # offsets of period phrases (一季度, 上半年 ...)
     periods: list[tuple[str, str]]            # (period, phrase)
+    opening_period_at: list[int]              # starts of sentences that open with a period phrase
+    opening_periods: list[tuple[str, str]]
 
 
 def build_scopes(norm: Normalized, info: ReportInfo, rs: RuleSet, sents: list[Span]) -> Scopes:
@@ -167,8 +169,17 @@ def build_scopes(norm: Normalized, info: ReportInfo, rs: RuleSet, sents: list[Sp
             opening_at.append(sent.start)
             opening_years.append(marks[k][1])
     periods = [(m.start(), _period_of(m, g), m.group()) for m in g.periods.finditer(text)]
+    period_at = [p[0] for p in periods]
+    opening_period_at: list[int] = []
+    opening_periods: list[tuple[str, str]] = []
+    for sent in sents:
+        k = bisect.bisect_left(period_at, sent.start)
+        if k < len(periods) and periods[k][0] < min(sent.end, sent.start + YEAR_LEAD):
+            opening_period_at.append(sent.start)
+            opening_periods.append((periods[k][1], periods[k][2]))
     return Scopes([p.start for p in norm.paragraphs], scope, year_at, [(m[1], m[2]) for m in marks],
-                  opening_at, opening_years, [p[0] for p in periods], [(p[1], p[2]) for p in periods])
+                  opening_at, opening_years, period_at, [(p[1], p[2]) for p in periods],
+                  opening_period_at, opening_periods)
 
 
 # ----------------------------------------------------------------------------- per figure
@@ -195,11 +206,16 @@ def resolve_year(text: str, sent: Span, para: Span, pos: int, scopes: Scopes, pa
     return Decision(info.year, "the report's year")
 
 
-def resolve_period(scopes: Scopes, sent: Span, pos: int, info: ReportInfo) -> Decision:
+def resolve_period(scopes: Scopes, sent: Span, para: Span, pos: int, info: ReportInfo) -> Decision:
     k = _last_between(scopes.period_at, sent.start, pos)
     if k is not None:
         period, phrase = scopes.periods[k]
         return Decision(period, f"'{phrase}' in the sentence")
+    # "1-9月,全市规上工业增加值同比增长6.3%。固定资产投资同比增长8.2%。": the paragraph's period
+    k = _last_between(scopes.opening_period_at, para.start, sent.start)
+    if k is not None:
+        period, phrase = scopes.opening_periods[k]
+        return Decision(period, f"'{phrase}' opening an earlier sentence of the paragraph")
     return Decision(info.period, "the report's period")
 
 

@@ -160,3 +160,10 @@ def test_province_communique(rs):
         ("gdp", 59132.39, 2023, "Y", "河南省", "actual"),
         ("gdp_growth", 4.1, 2023, "Y", "河南省", "actual"),
     ]
+
+
+def test_period_opening_a_paragraph_carries_to_its_sentences(rs):
+    text = "1-9月,全市规模以上工业增加值同比增长6.3%。固定资产投资同比增长8.2%。\n全年全市地区生产总值5400亿元。"
+    rows = extract_text(text, year=2023, region="洛阳市", rules=rs)
+    assert [(r.indicator, r.period) for r in rows] == [
+        ("industrial_va_growth", "M1-9"), ("fixed_asset_investment_growth", "M1-9"), ("gdp", "Y")]
