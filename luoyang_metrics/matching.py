@@ -44,31 +44,42 @@ class Claim:
     raw_end: int = -1       # end of raw when the rule's ``after`` phrase extends it
 
 
-def find_anchors(text: str, rs: RuleSet, problems: list[str] | None = None) -> list[Anchor]:
-    """Every indicator phrase in ``text``, found by one scan of the combined pattern.
+def find_anchors(text: str, rs: RuleSet, problems: list[str] | None = None,
+                 spans: Sequence[Span] | None = None) -> list[Anchor]:
+    """Every indicator phrase in ``text`` (or in ``spans`` of it), found by one scan of the
+    combined pattern.
 
-    A pattern that backtracks catastrophically must not hang a run: when the combined
-    scan exceeds the time limit, each rule's phrase is scanned on its own, the rules
-    that still time out are reported in ``problems`` and left out, and the rest work.
+    Only sentences that hold a number can link a phrase to one, so the caller passes those
+    and the prose between them is not scanned. A pattern that backtracks catastrophically
+    must not hang a run: when the combined scan exceeds the time limit, each rule's phrase
+    is scanned on its own, the rules that still time out are reported in ``problems`` and
+    left out, and the rest work.
     """
     if rs.anchor_re is None:
         return []
+    windows = [(s.start, s.end) for s in spans] if spans is not None else [(0, len(text))]
     try:
         return [Anchor(m.start(), m.end(), rs.group_rules[m.lastgroup])
-                for m in rs.anchor_re.finditer(text, timeout=rs.timeout) if m.lastgroup]
+                for lo, hi in windows
+                for m in rs.anchor_re.finditer(text, lo, hi, timeout=rs.timeout) if m.lastgroup]
     except TimeoutError:
-        return _anchors_rule_by_rule(text, rs, problems if problems is not None else [])
+        found: list[Anchor] = []
+        for lo, hi in windows:
+            found.extend(_anchors_rule_by_rule(text, lo, hi, rs, problems if problems is not None else []))
+        return found
 
 
-def _anchors_rule_by_rule(text: str, rs: RuleSet, problems: list[str]) -> list[Anchor]:
+def _anchors_rule_by_rule(text: str, lo: int, hi: int, rs: RuleSet, problems: list[str]) -> list[Anchor]:
     found: dict[tuple[int, int], list[Rule]] = {}
     for rules in rs.group_rules.values():
         pattern = rules[0].anchor
         if pattern is None:
             continue
         try:
-            spans = [(m.start(), m.end()) for m in pattern.finditer(text, timeout=rs.timeout)]
+            spans = [(m.start(), m.end()) for m in pattern.finditer(text, lo, hi, timeout=rs.timeout)]
         except TimeoutError:
+            if any(rules[0].id in p for p in problems):
+                continue
             problems.append(f"rule {', '.join(r.id for r in rules)} ({rules[0].file}): anchor pattern exceeded "
                             f"the {rs.timeout:g} s time limit and was skipped; rewrite it without nested repeats")
             continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import csv
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -62,15 +63,27 @@ def _all_sentences(norm: Normalized) -> list[Span]:
     return out
 
 
+def _sentences_with_numbers(sents: list[Span], numbers: list) -> list[Span]:
+    """The sentences holding at least one number (both lists are sorted by position)."""
+    out: list[Span] = []
+    k = 0
+    for s in sents:
+        while k < len(numbers) and numbers[k].start < s.start:
+            k += 1
+        if k < len(numbers) and numbers[k].start < s.end:
+            out.append(s)
+    return out
+
+
 def analyse(text: str, rs: RuleSet, source: str = "<text>", year: int | None = None,
             region: str | None = None, default_year: int = 0) -> Extraction:
     """Run every stage on one decoded text and keep the intermediate results."""
     norm = normalize(text)
     t = norm.text
     numbers = find_numbers(t, rs.units)
-    problems: list[str] = []
-    anchors = find_anchors(t, rs, problems)
     sents = _all_sentences(norm)
+    problems: list[str] = []
+    anchors = find_anchors(t, rs, problems, _sentences_with_numbers(sents, numbers))
     claims = match_sentences(t, sents, numbers, anchors, rs)
     info = ctx.infer_report(norm, rs, year=year, region=region, default_year=default_year)
     scopes = ctx.build_scopes(norm, info, rs, sents)
@@ -98,8 +111,6 @@ def analyse(text: str, rs: RuleSet, source: str = "<text>", year: int | None = N
 
 def _to_row(c: Claim, norm: Normalized, sents: list[Span], sent_starts: list[int], scopes: ctx.Scopes,
             info: ctx.ReportInfo, rs: RuleSet, source: str, evidence: dict[int, str]) -> Trace | None:
-    import bisect
-
     t = norm.text
     n = c.number
     sent = sents[max(0, bisect.bisect_right(sent_starts, n.start) - 1)]

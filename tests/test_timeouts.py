@@ -16,7 +16,7 @@ rules:
       - {text: aab 5亿元, rows: [{indicator: bad_ind, value: 5}]}
 """
 
-TEXT = "a" * 40 + "。全年全区地区生产总值412.6亿元,比上年增长3.8%。"
+TEXT = "a" * 40 + ",共5亿元。全年全区地区生产总值412.6亿元,比上年增长3.8%。"
 
 
 def _rules(tmp_path):
