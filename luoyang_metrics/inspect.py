@@ -474,7 +474,7 @@ def coverage(root: Path, rs: RuleSet, year: int | None = None, region: str | Non
     """Unclaimed figures grouped by the words before them, and per-rule firing stats, for a folder."""
     root = Path(root)
     if not root.is_dir():
-        raise UsageError(f"{root}: no such folder")
+        raise UsageError(f"{root}: " + ("not a folder" if Path(root).exists() else "no such folder"))
     manifest = read_manifest(root)
     found: list[Miss] = []
     rows: list[Row] = []

@@ -272,7 +272,7 @@ def iter_jobs(root: Path, year: int | None = None, region: str | None = None,
     """Every report under ``root`` in a stable order: a job, or a failed result saying why not."""
     root = Path(root)
     if not root.is_dir():
-        raise UsageError(f"{root}: no such folder")
+        raise UsageError(f"{root}: " + ("not a folder" if Path(root).exists() else "no such folder"))
     manifest = read_manifest(root) if use_manifest else {}
     for path, problem in iter_reports(root):
         source = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)

@@ -89,7 +89,7 @@ class WorkerSetup:
 
 def count_reports(root: Path) -> int:
     if not Path(root).is_dir():
-        raise UsageError(f"{root}: no such folder")
+        raise UsageError(f"{root}: " + ("not a folder" if Path(root).exists() else "no such folder"))
     return sum(1 for _ in iter_reports(Path(root)))
 
 
