@@ -274,7 +274,11 @@ def resolve_kind(text: str, sent: Span, pos: int, year: int, info: ReportInfo, f
     head_end = min([k for k in (text.find(c, sent.start, pos) for c in ",;") if k >= 0], default=pos)
     # the figure's clause, the head of a list it belongs to, and the sentence's opening clause
     # ("力争全年地区生产总值增长7%以上,一般公共预算收入增长6%")
-    spans = [(clause_start, pos), (sent.start, head_end)] + ([(sent.start, colon)] if colon >= 0 else [])
+    spans = [(clause_start, pos)] + ([(sent.start, colon)] if colon >= 0 else [])
+    # An opening clause that itself sets a figure leads a list of targets; one without
+    # ("确保疫情防控和经济发展两不误,全市GDP增长5.2%") is only a manner of speaking.
+    if head_end < pos and any(ch.isdigit() for ch in text[sent.start:head_end]):
+        spans.append((sent.start, head_end))
     for lo, hi in spans:
         if g.actual_words.search(text, lo, hi):
             return Decision("actual", "achievement against a plan")
