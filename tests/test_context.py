@@ -172,5 +172,6 @@ def test_period_opening_a_paragraph_carries_to_its_sentences(rs):
 def test_target_word_opening_a_sentence_leads_only_a_list_of_figures(rs):
     lead = extract_text("力争全年地区生产总值增长7%以上,一般公共预算收入增长6%。", year=2023, region="洛阳市", rules=rs)
     assert [(r.indicator, r.kind) for r in lead] == [("gdp_growth", "target"), ("budget_revenue_growth", "target")]
-    manner = extract_text("确保疫情防控和经济发展两不误,全市地区生产总值增长5.2%。", year=2023, region="洛阳市", rules=rs)
+    manner = extract_text("确保疫情防控和经济发展两不误,全市地区生产总值增长5.2%。",
+                          year=2023, region="洛阳市", rules=rs)
     assert [(r.indicator, r.kind) for r in manner] == [("gdp_growth", "actual")]
