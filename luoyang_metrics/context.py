@@ -220,8 +220,11 @@ def resolve_period(scopes: Scopes, sent: Span, para: Span, pos: int, info: Repor
 
 
 def resolve_region(text: str, sent: Span, anchor_start: int, region_at: tuple[int, int] | None,
-                   info: ReportInfo, rs: RuleSet) -> Decision:
+                   info: ReportInfo, rs: RuleSet, memo: dict | None = None) -> Decision:
+    """``memo`` (one per report) keeps what figures of one sentence share: its first clause
+    with content and the region named at a position."""
     gz = rs.gazetteer
+    memo = {} if memo is None else memo
     if region_at is not None:
         hit = gz.match_at(text, region_at[0], info.region)
         if hit:
@@ -230,10 +233,15 @@ def resolve_region(text: str, sent: Span, anchor_start: int, region_at: tuple[in
     # else at the start of the sentence ("2022年,全区地区生产总值...;固定资产投资..."); a place
     # named elsewhere is an object or a comparison ("居洛阳市第一", "西安交大...签约").
     own = _skip_leads(text, _clause_start_at(text, sent.start, anchor_start), rs)
-    for q in (own, _first_subject_pos(text, sent.start, anchor_start, rs)):
+    first = memo.get(("first", sent.start), -1)
+    if first == -1:
+        first = memo[("first", sent.start)] = _first_subject_pos(text, sent.start, sent.end, rs)
+    for q in (own, first):
         if q is None or q >= anchor_start:
             continue
-        hit = gz.match_at(text, q, info.region)
+        hit = memo.get(("at", q), False)
+        if hit is False:
+            hit = memo[("at", q)] = gz.match_at(text, q, info.region)
         if hit and hit[1] <= anchor_start:
             return Decision(hit[0], f"subject '{text[q:hit[1]]}'")
     return Decision(info.region, "the report's region")

@@ -92,8 +92,9 @@ def analyse(text: str, rs: RuleSet, source: str = "<text>", year: int | None = N
     traces: list[Trace] = []
     no_year = no_region = 0
     evidence: dict[int, str] = {}  # one sentence often carries several figures
+    memo: dict = {}
     for c in claims:
-        traced = _to_row(c, norm, sents, sent_starts, scopes, info, rs, source, evidence)
+        traced = _to_row(c, norm, sents, sent_starts, scopes, info, rs, source, evidence, memo)
         if traced is None:
             continue
         if traced.row.year == 0:
@@ -110,7 +111,7 @@ def analyse(text: str, rs: RuleSet, source: str = "<text>", year: int | None = N
 
 
 def _to_row(c: Claim, norm: Normalized, sents: list[Span], sent_starts: list[int], scopes: ctx.Scopes,
-            info: ctx.ReportInfo, rs: RuleSet, source: str, evidence: dict[int, str]) -> Trace | None:
+            info: ctx.ReportInfo, rs: RuleSet, source: str, evidence: dict[int, str], memo: dict) -> Trace | None:
     t = norm.text
     n = c.number
     sent = sents[max(0, bisect.bisect_right(sent_starts, n.start) - 1)]
@@ -118,7 +119,7 @@ def _to_row(c: Claim, norm: Normalized, sents: list[Span], sent_starts: list[int
     para = norm.paragraphs[para_idx]
     year = ctx.resolve_year(t, sent, para, n.start, scopes, para_idx, info, rs)
     period = ctx.resolve_period(scopes, sent, para, n.start, info)
-    region = ctx.resolve_region(t, sent, c.anchor_start, c.region_at, info, rs)
+    region = ctx.resolve_region(t, sent, c.anchor_start, c.region_at, info, rs, memo)
     family_words = (c.item or c.rule).target_words
     kind = ctx.resolve_kind(t, sent, n.start, int(year.value), info, family_words, rs)  # type: ignore[arg-type]
     ind = rs.indicators[c.indicator]
