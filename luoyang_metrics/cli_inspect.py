@@ -120,7 +120,7 @@ def _figures_table(e: insp.Explanation, index: dict[int, int]) -> Table:
         by_start.setdefault(c.figure.start, []).append(f"{c.rule} ({c.strategy})")
     rows = [[str(index[f.start]), f.raw, str(f.line), f.unit, f.qualifier,
              ", ".join(by_start.get(f.start, [])) or "— unclaimed"] for f in e.figures]
-    return _table(f"{len(e.figures)} figures found", ["#", "figure", "line", "unit", "qualifier", "claimed by"],
+    return _table(f"{len(e.figures)} figures found", ["#", "figure", "line", "base unit", "qualifier", "claimed by"],
                   rows, no_wrap=["#", "figure", "line"])
 
 
