@@ -9,8 +9,9 @@ codes glued to letters); the per-match Python work is a few dict look-ups.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,10 @@ class UnitTable:
     one_ok: frozenset[str]          # units after which a bare 一 is a number
     no_magnitude: frozenset[str]    # units that must follow a bare numeral
     pattern: regex.Pattern[str] = field(repr=False)
+    # Derived by load_units for find_numbers: unit -> dimension, and magnitude ->
+    # k for the magnitudes that are exactly 10**k.
+    dimensions: dict[str, str] = field(repr=False, default_factory=dict)
+    mag_exponents: dict[str, int] = field(repr=False, default_factory=dict)
 
 
 # ---------------------------------------------------------------- loading
@@ -228,7 +233,10 @@ def load_units(path: Path) -> UnitTable:
     return UnitTable(units=units, magnitudes=magnitudes, prefix_qualifiers=prefix_q,
                      suffix_qualifiers=suffix_q, approx_infixes=frozenset(infixes),
                      prefix_units=prefix_units, phrases=phrases, one_ok=one_ok,
-                     no_magnitude=no_magnitude, pattern=pattern)
+                     no_magnitude=no_magnitude, pattern=pattern,
+                     dimensions={name: unit.dimension for name, unit in units.items()},
+                     mag_exponents={ch: k for ch, x in magnitudes.items()
+                                    if (k := _power_of_ten(x)) is not None})
 
 
 def _alt(words: list[str]) -> str:
@@ -269,7 +277,12 @@ def _compile(*, units: list[str], magnitudes: list[str], infixes: list[str], pre
     # The cheap look-ahead lets the engine skip positions that cannot start a figure.
     first = "".join(sorted({regex.escape(w[0]) for w in lead_words}))
     lead = rf"(?=[\d\-−{_ZH_CHARS}{first}])"
-    return regex.compile(rf"{lead}(?>{body}){range_next}")
+    pattern = regex.compile(rf"{lead}(?>{body}){range_next}")
+    # _mention reads the groups by position (one m.groups() call, not ten look-ups).
+    if tuple(sorted(pattern.groupindex, key=pattern.groupindex.__getitem__)) != _GROUPS \
+            or pattern.groups != len(_GROUPS):
+        raise AssertionError(f"capture groups changed: {pattern.groupindex}; update _GROUPS")
+    return pattern
 
 
 # ---------------------------------------------------------------- parsing
@@ -351,6 +364,22 @@ def convert(value: float, unit: str, target: str, units: UnitTable) -> float:
 
 
 # ---------------------------------------------------------------- finding
+#
+# find_numbers runs once per report over every figure-like match, so the per-match
+# work below avoids what is slow in Python: named group look-ups on a ``regex`` match
+# (each costs as much as a dict build), Decimal arithmetic and a quote search at
+# every match. Output is unchanged: see the notes on ``_scaled`` and ``_quoted``.
+
+# The capture groups of the scanning pattern, in order; ``_compile`` checks this so
+# that one ``m.groups()`` call can replace ten named look-ups.
+_GROUPS = ("prefix", "phrase", "punit", "pnum", "num", "approx1", "mag", "approx2", "unit", "suffix")
+# m.groups(): per name of _GROUPS the text matched, or None. Which are set depends on
+# the branch (phrase / prefix unit / numeral), so the checks below, not the types, say.
+_Groups = tuple[Any, ...]
+_OPENERS = "".join(open_q for open_q, _ in _QUOTES)
+_OPENER_RE = regex.compile(f"[{regex.escape(_OPENERS)}]")
+# Decimal's default precision: a product with at most this many digits is exact.
+_EXACT_DIGITS = 28
 
 
 def _in_short_quote(text: str, start: int, end: int) -> bool:
@@ -364,67 +393,133 @@ def _in_short_quote(text: str, start: int, end: int) -> bool:
     return False
 
 
-def _numeral_value(num: str) -> Decimal:
-    if num[0].isdigit() or num[0] in "-−":
-        return Decimal(num.replace(",", "").replace("−", "-"))
-    return Decimal(int(parse_chinese_numeral(num)))
+def _opening_quotes(text: str) -> list[int]:
+    """Offsets of the opening quotes of a text, for ``_quoted``."""
+    return [m.start() for m in _OPENER_RE.finditer(text)]
 
 
-def _figure(m: regex.Match[str], units: UnitTable) -> tuple[float, str] | None:
-    """(value in the written base unit, unit) of a numeral match, or None if it is a word."""
-    num, unit, mag = m["num"], m["unit"], m["mag"]
-    approx = bool(m["approx1"] or m["approx2"])
-    if not num[0].isdigit() and num[0] not in "-−":
-        if num == "一" and unit not in units.one_ok:
-            return None     # 一个项目, 一家企业: an article
-        if set(num) <= _ZH_PLACE_CHARS and not (m["prefix"] or approx):
-            return None     # 千家万户, 万人空巷, 千亿元级: words, unless 超百亿元 / 百余家
-    if unit in units.no_magnitude and (mag or approx):
-        return None
+def _quoted(text: str, start: int, end: int, openers: list[int]) -> bool:
+    """``_in_short_quote``, settled by one bisect for the many figures with no quote near.
+
+    A short quote needs an opening quote in the ``_MAX_QUOTE`` characters before the
+    figure, and quotes are rare.
+    """
+    i = bisect_left(openers, start - _MAX_QUOTE)
+    return i < len(openers) and openers[i] < start and _in_short_quote(text, start, end)
+
+
+def _power_of_ten(x: float) -> int | None:
+    """k when x == 10**k exactly (magnitudes 百 千 万 亿), else None."""
+    k = round(math.log10(x)) if x >= 1 else -1
+    return k if k >= 0 and x == 10**k else None
+
+
+def _mag_exponent(mag: str, units: UnitTable) -> int | None:
+    """The power of ten of a magnitude stack (万亿 -> 12), or None if one is not 10**k."""
+    total = 0
+    for ch in mag:
+        k = units.mag_exponents.get(ch)
+        if k is None:
+            return None
+        total += k
+    return total
+
+
+def _exact_float(digits: str) -> float:
+    """float() of a decimal string; ValueError when it is not one.
+
+    ``regex`` knows a few Unicode digits newer than Python's tables (U+10D40 ...): such a
+    "number" is not read as one, rather than stopping the whole report.
+    """
+    return float(digits)
+
+
+def _scaled(num: str, mag: str, units: UnitTable) -> float:
+    """float(numeral x magnitudes), exactly as the Decimal product would give it.
+
+    float() of a decimal string is correctly rounded, and so is float() of a Decimal
+    (CPython converts it through its string), so "250.9e8" gives the same float as
+    Decimal("250.9") * Decimal(1e8) whenever that product is exact, i.e. when it has
+    at most ``_EXACT_DIGITS`` digits. Anything else takes the Decimal path.
+    """
+    arabic = num[0].isdigit() or num[0] in "-−"
+    if not mag:
+        return _exact_float(num.replace(",", "").replace("−", "-")) if arabic else parse_chinese_numeral(num)
+    digits = num.replace(",", "").replace("−", "-") if arabic else str(int(parse_chinese_numeral(num)))
+    k = _mag_exponent(mag, units)
+    if k is not None and len(digits) + k <= _EXACT_DIGITS:
+        return _exact_float(f"{digits}e{k}")
     try:
-        value = _numeral_value(num)
-    except ValueError:
-        return None         # 十四五, 三五个: not one number
+        value = Decimal(digits)
+    except InvalidOperation:  # a digit Python's tables do not know: not a number
+        raise ValueError(digits) from None
     for ch in mag:
         value *= Decimal(units.magnitudes[ch])
-    return float(value), unit
+    return float(value)
 
 
-def _qualifier(m: regex.Match[str], units: UnitTable, base: str = "eq") -> str:
+def _is_word(num: str, unit: str, mag: str, prefix: str | None, approx: bool,
+             units: UnitTable) -> bool:
+    """True when a numeral match is a word, not a figure (一个项目, 千家万户, 100亿成本)."""
+    if not num[0].isdigit() and num[0] not in "-−":
+        if num == "一" and unit not in units.one_ok:
+            return True     # 一个项目, 一家企业: an article
+        if set(num) <= _ZH_PLACE_CHARS and not (prefix or approx):
+            return True     # 千家万户, 万人空巷, 千亿元级: words, unless 超百亿元 / 百余家
+    return unit in units.no_magnitude and bool(mag or approx)
+
+
+def _qualifier(groups: _Groups, units: UnitTable, base: str) -> str:
+    prefix, _, _, _, _, approx1, _, approx2, _, suffix = groups
     # Nearest the numeral wins: 以上/左右 or 余/多 over a prefix such as 超过.
-    suffix = m["suffix"]
     if suffix:
         return units.suffix_qualifiers[suffix]
-    if m["approx1"] or m["approx2"]:
+    if approx1 or approx2:
         return "approx"
     if base != "eq":
         return base
-    return units.prefix_qualifiers[m["prefix"]] if m["prefix"] else "eq"
+    return units.prefix_qualifiers[prefix] if prefix else "eq"
 
 
-def _mention(text: str, m: regex.Match[str], units: UnitTable) -> NumberMention | None:
-    start = m.start("phrase") if m["phrase"] else m.start("punit") if m["punit"] else m.start("num")
-    if _in_short_quote(text, start, m.end()):
+def _value(groups: _Groups, units: UnitTable) -> tuple[float, str, str] | None:
+    """(value, unit, base qualifier) of a match, or None if it is not a figure."""
+    _, phrase, punit, pnum, num, approx1, mag, approx2, unit, _ = groups
+    if phrase:
+        p = units.phrases[phrase]
+        return p.value, p.unit, p.qualifier
+    try:
+        if punit:
+            return _scaled(pnum, "", units), units.prefix_units[punit], "eq"
+        if _is_word(num, unit, mag, groups[0], bool(approx1 or approx2), units):
+            return None
+        return _scaled(num, mag, units), unit, "eq"
+    except ValueError:
+        return None         # 十四五, 三五个: not one number
+
+
+def _mention(text: str, m: regex.Match[str], units: UnitTable, openers: list[int]) -> NumberMention | None:
+    groups = m.groups()
+    qual_start, end = m.span()
+    # The figure starts right after the prefix qualifier (the pattern puts nothing between).
+    start = qual_start + len(groups[0]) if groups[0] else qual_start
+    if _quoted(text, start, end, openers):
         return None
-    if m["phrase"]:
-        phrase = units.phrases[m["phrase"]]
-        value, unit, base = phrase.value, phrase.unit, phrase.qualifier
-    elif m["punit"]:
-        try:
-            value, unit, base = float(_numeral_value(m["pnum"])), units.prefix_units[m["punit"]], "eq"
-        except ValueError:
-            return None
-    else:
-        figure = _figure(m, units)
-        if figure is None:
-            return None
-        (value, unit), base = figure, "eq"
-    return NumberMention(start=start, end=m.end(), qual_start=m.start(), value=value, unit=unit,
-                         dimension=units.units[unit].dimension, qualifier=_qualifier(m, units, base),
-                         raw=text[start:m.end()])
+    found = _value(groups, units)
+    if found is None:
+        return None
+    value, unit, base = found
+    # Positional: keyword arguments cost a third more in the frozen dataclass __init__.
+    # Order: start, end, qual_start, value, unit, dimension, qualifier, raw.
+    return NumberMention(start, end, qual_start, value, unit, units.dimensions[unit],
+                         _qualifier(groups, units, base), text[start:end])
 
 
 def find_numbers(text: str, units: UnitTable) -> list[NumberMention]:
     """Every number with a unit in ``text``, sorted by start and non-overlapping."""
-    found = (_mention(text, m, units) for m in units.pattern.finditer(text))
-    return [mention for mention in found if mention is not None]
+    openers = _opening_quotes(text)
+    mentions: list[NumberMention] = []
+    for m in units.pattern.finditer(text):
+        mention = _mention(text, m, units, openers)
+        if mention is not None:
+            mentions.append(mention)
+    return mentions
