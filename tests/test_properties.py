@@ -273,7 +273,8 @@ def test_a_report_without_a_year_gives_no_rows_of_year_minus_one(rs: RuleSet, n:
     assert [r.year for r in rows if r.year < 1] == []
 
 
-@pytest.mark.parametrize("text", ["全年地区生产总值增长1\U00010d40%。", "地区生产总值达到1\U00010d40" + "0" * 30 + "亿元。"])
+@pytest.mark.parametrize("text", ["全年地区生产总值增长1\U00010d40%。",
+                                  "地区生产总值达到1\U00010d40" + "0" * 30 + "亿元。"])
 def test_digits_newer_than_pythons_tables_are_not_numbers(rs: RuleSet, text: str) -> None:
     # the regex module reads U+10D40 as a digit; Python cannot convert it: skipped, never a crash
     assert extract_text(text, year=2023, region="洛阳市", rules=rs) == []
