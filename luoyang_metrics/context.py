@@ -229,6 +229,8 @@ def resolve_region(text: str, sent: Span, anchor_start: int, region_at: tuple[in
         hit = gz.match_at(text, region_at[0], info.region)
         if hit:
             return Decision(hit[0], f"reference region '{text[region_at[0]:hit[1]]}'")
+        # "高于去年同期(5%)": the bracket names no place, so the figure is nobody's value here
+        return Decision(None, "a comparison that names no region")
     # The subject is named at the start of the figure's own clause ("其中,孟津区地区生产总值..."),
     # else at the start of the sentence ("2022年,全区地区生产总值...;固定资产投资..."); a place
     # named elsewhere is an object or a comparison ("居洛阳市第一", "西安交大...签约").

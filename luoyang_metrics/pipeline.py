@@ -120,6 +120,8 @@ def _to_row(c: Claim, norm: Normalized, sents: list[Span], sent_starts: list[int
     year = ctx.resolve_year(t, sent, para, n.start, scopes, para_idx, info, rs)
     period = ctx.resolve_period(scopes, sent, para, n.start, info)
     region = ctx.resolve_region(t, sent, c.anchor_start, c.region_at, info, rs, memo)
+    if c.via == "reference" and region.value is None:
+        return None
     family_words = (c.item or c.rule).target_words
     kind = ctx.resolve_kind(t, sent, n.start, int(year.value), info, family_words, rs)  # type: ignore[arg-type]
     ind = rs.indicators[c.indicator]

@@ -175,3 +175,8 @@ def test_target_word_opening_a_sentence_leads_only_a_list_of_figures(rs):
     manner = extract_text("确保疫情防控和经济发展两不误,全市地区生产总值增长5.2%。",
                           year=2023, region="洛阳市", rules=rs)
     assert [(r.indicator, r.kind) for r in manner] == [("gdp_growth", "actual")]
+
+
+def test_bracketed_comparison_without_a_region_gives_nothing(rs):
+    text = "2024年全区地区生产总值增长6.0%,增速高于去年同期(5.0%)1个百分点。"
+    assert _keys(text, rs, region="孟津区") == [("gdp_growth", 6.0, 2024, "Y", "孟津区", "actual")]
