@@ -298,5 +298,5 @@ def resolve_kind(text: str, sent: Span, pos: int, year: int, info: ReportInfo, f
     return Decision("actual", "no target wording")
 
 
-def paragraph_of(norm: Normalized, pos: int, starts: list[int]) -> int:
+def paragraph_of(pos: int, starts: list[int]) -> int:
     return max(0, bisect.bisect_right(starts, pos) - 1)

@@ -64,10 +64,6 @@ class Normalized:
         b = self.orig_offset(end - 1) + 1
         return readable(self.original[a:b])
 
-    def paragraph_index(self, i: int) -> int:
-        starts = [p.start for p in self.paragraphs]
-        return max(0, bisect.bisect_right(starts, i) - 1)
-
 
 def readable(s: str) -> str:
     """Collapse line breaks and stray spaces the way matching sees them."""

@@ -115,7 +115,7 @@ def _to_row(c: Claim, norm: Normalized, sents: list[Span], sent_starts: list[int
     t = norm.text
     n = c.number
     sent = sents[max(0, bisect.bisect_right(sent_starts, n.start) - 1)]
-    para_idx = ctx.paragraph_of(norm, n.start, scopes.para_starts)
+    para_idx = ctx.paragraph_of(n.start, scopes.para_starts)
     para = norm.paragraphs[para_idx]
     year = ctx.resolve_year(t, sent, para, n.start, scopes, para_idx, info, rs)
     period = ctx.resolve_period(scopes, sent, para, n.start, info)
