@@ -14,7 +14,7 @@ import bisect
 from collections import Counter
 from dataclasses import dataclass
 
-from .normalize import Normalized, Span
+from .normalize import Normalized, Span, clause_start
 from .regions import Region
 from .rules import Grammar, RuleSet
 
@@ -234,7 +234,7 @@ def resolve_region(text: str, sent: Span, anchor_start: int, region_at: tuple[in
     # The subject is named at the start of the figure's own clause ("其中,孟津区地区生产总值..."),
     # else at the start of the sentence ("2022年,全区地区生产总值...;固定资产投资..."); a place
     # named elsewhere is an object or a comparison ("居洛阳市第一", "西安交大...签约").
-    own = _skip_leads(text, _clause_start_at(text, sent.start, anchor_start), rs)
+    own = _skip_leads(text, clause_start(text, sent.start, anchor_start, ",;:"), rs)
     first = memo.get(("first", sent.start), -1)
     if first == -1:
         first = memo[("first", sent.start)] = _first_subject_pos(text, sent.start, sent.end, rs)
@@ -247,10 +247,6 @@ def resolve_region(text: str, sent: Span, anchor_start: int, region_at: tuple[in
         if hit and hit[1] <= anchor_start:
             return Decision(hit[0], f"subject '{text[q:hit[1]]}'")
     return Decision(info.region, "the report's region")
-
-
-def _clause_start_at(text: str, lo: int, pos: int) -> int:
-    return max([lo] + [text.rfind(c, lo, pos) + 1 for c in ",;:"])
 
 
 def _skip_leads(text: str, pos: int, rs: RuleSet) -> int:
@@ -278,13 +274,12 @@ def resolve_kind(text: str, sent: Span, pos: int, year: int, info: ReportInfo, f
     g = rs.grammar
     if year > info.year:
         return Decision("target", f"{year} is after the report's year {info.year}")
-    clause_start = max(text.rfind(c, sent.start, pos) for c in ",;") + 1
-    clause_start = max(clause_start, sent.start)
+    own_clause = clause_start(text, sent.start, pos, ",;")
     colon = text.rfind(":", sent.start, pos)
     head_end = min([k for k in (text.find(c, sent.start, pos) for c in ",;") if k >= 0], default=pos)
     # the figure's clause, the head of a list it belongs to, and the sentence's opening clause
     # ("力争全年地区生产总值增长7%以上,一般公共预算收入增长6%")
-    spans = [(clause_start, pos)] + ([(sent.start, colon)] if colon >= 0 else [])
+    spans = [(own_clause, pos)] + ([(sent.start, colon)] if colon >= 0 else [])
     # An opening clause that itself sets a figure leads a list of targets; one without
     # ("确保疫情防控和经济发展两不误,全市GDP增长5.2%") is only a manner of speaking.
     if head_end < pos and any(ch.isdigit() for ch in text[sent.start:head_end]):

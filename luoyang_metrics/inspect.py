@@ -14,10 +14,11 @@ from pathlib import Path
 import pandas as pd
 import regex
 
+from .context import Decision
 from .errors import ReadError, UsageError
 from .matching import Anchor, Claim, find_anchors
 from .model import NumberMention, Row
-from .normalize import Normalized
+from .normalize import CLAUSE_BREAKS, Normalized, clause_start
 from .pipeline import Extraction, Trace, analyse, read_manifest
 from .reading import iter_reports, read_report
 from .regions import Region
@@ -35,7 +36,6 @@ STRATEGIES: dict[str, str] = {
 
 # Where a clause ends for the "words before" a figure. 、 is not here: list items are cut
 # separately (see words_before) so that an enumeration falls back to its head.
-_CLAUSE_BREAK = ",;:。!?\n"
 _SENTENCE_END = "。!?\n"
 _LIST_SEP = "、"
 _LIST_JOINERS = ("以及", "和", "及", "与", "并", "等")
@@ -67,14 +67,6 @@ class Figure:
 
 
 @dataclass(frozen=True, slots=True)
-class Decided:
-    """One context decision for a row: its value and why."""
-
-    value: str
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
 class ClaimedFigure:
     """A figure that became a row: the rule, how it matched, and the row's context decisions."""
 
@@ -87,10 +79,10 @@ class ClaimedFigure:
     pattern: str            # the rule's pattern that matched it
     between: str            # the connective words between the phrase (or the figure before) and this one
     row: Row
-    year: Decided
-    period: Decided
-    region: Decided
-    kind: Decided
+    year: Decision
+    period: Decision
+    region: Decision
+    kind: Decision
 
     @property
     def strategy_note(self) -> str:
@@ -145,10 +137,6 @@ RULE_COLUMNS = ("rule", "rows", "reports", "indicators", "file")
 # ----------------------------------------------------------------------------- words before a figure
 
 
-def _clause_start(text: str, pos: int) -> int:
-    return max(text.rfind(ch, 0, pos) for ch in _CLAUSE_BREAK) + 1
-
-
 def _strip_figures(text: str, lo: int, hi: int, numbers: Sequence[NumberMention]) -> str:
     """text[lo:hi] without the figures inside it, then without leftover digits (dates, ordinals)."""
     starts = [n.qual_start for n in numbers]
@@ -176,7 +164,7 @@ def _clean(item: str) -> str:
 
 
 def _clause_end(text: str, pos: int) -> int:
-    ends = [k for k in (text.find(ch, pos) for ch in _CLAUSE_BREAK) if k >= 0]
+    ends = [k for k in (text.find(ch, pos) for ch in CLAUSE_BREAKS) if k >= 0]
     return min(ends) if ends else len(text)
 
 
@@ -230,7 +218,7 @@ def _tail(words: str, width: int) -> str:
 
 def _plain_key(text: str, n: NumberMention, numbers: Sequence[NumberMention], rs: RuleSet,
                report: Region | None, width: int) -> str:
-    before = words_before(text, _clause_start(text, n.qual_start), n.qual_start, numbers, rs, report, width)
+    before = words_before(text, clause_start(text, 0, n.qual_start), n.qual_start, numbers, rs, report, width)
     if before:
         return before
     # A figure that opens its clause ("23个省、市重点项目") is named by the words after it.
@@ -299,13 +287,9 @@ def _claimed(t: Trace, ex: Extraction, anchors: Sequence[Anchor]) -> ClaimedFigu
     return ClaimedFigure(
         figure=_figure(c.number, ex.norm), rule=c.rule.id, rule_file=c.rule.file, strategy=c.via,
         measure=c.measure, phrase=phrase, pattern=pattern, between=between, row=r,
-        year=Decided(str(r.year), t.reasons["year"]), period=Decided(r.period, t.reasons["period"]),
-        region=Decided(r.region, t.reasons["region"]), kind=Decided(r.kind, t.reasons["kind"]),
+        year=Decision(str(r.year), t.reasons["year"]), period=Decision(r.period, t.reasons["period"]),
+        region=Decision(r.region, t.reasons["region"]), kind=Decision(r.kind, t.reasons["kind"]),
     )
-
-
-def _sentence_start(text: str, pos: int) -> int:
-    return max(text.rfind(ch, 0, pos) for ch in _SENTENCE_END) + 1
 
 
 def _sentence_end(text: str, pos: int) -> int:
@@ -328,10 +312,10 @@ def why_unclaimed(n: NumberMention, ex: Extraction, anchors: Sequence[Anchor], r
         return (f"rule {c.rule.id} claimed it as {c.indicator}, but {n.unit} does not convert to {unit}; "
                 "check the indicator's unit")
     # A comparison word in the figure's own clause outranks every other reason: it is never a value.
-    compared = rs.grammar.reference_before.search(text, _clause_start(text, n.qual_start), n.qual_start)
+    compared = rs.grammar.reference_before.search(text, clause_start(text, 0, n.qual_start), n.qual_start)
     if compared is not None:
         return f"'{compared.group()}' makes it a comparison, not a value of an indicator"
-    sent = _sentence_start(text, n.qual_start)
+    sent = clause_start(text, 0, n.qual_start, _SENTENCE_END)
     before = [a for a in anchors if sent <= a.start and a.end <= n.qual_start]
     if not before:
         return "no rule's phrase stands before it in its sentence"
@@ -360,7 +344,7 @@ def _unclaimed(n: NumberMention, ex: Extraction, anchors: Sequence[Anchor], rs: 
     return UnclaimedFigure(
         figure=_figure(n, ex.norm),
         words_before=group_key(text, n, ex.numbers, rs, ex.info.region),
-        clause=ex.norm.readable(_clause_start(text, n.qual_start), n.end),
+        clause=ex.norm.readable(clause_start(text, 0, n.qual_start), n.end),
         why=why_unclaimed(n, ex, anchors, rs),
     )
 
@@ -427,7 +411,7 @@ def misses(ex: Extraction, source: str, rs: RuleSet) -> list[Miss]:
     for n in ex.numbers:
         if n.start in with_row:
             continue
-        lo, hi = _sentence_start(text, n.qual_start), _sentence_end(text, n.end)
+        lo, hi = clause_start(text, 0, n.qual_start, _SENTENCE_END), _sentence_end(text, n.end)
         out.append(Miss(group_key(text, n, ex.numbers, rs, ex.info.region), n.unit, ex.norm.readable(n.start, n.end),
                          context(ex.norm, n, lo, hi), ex.norm.readable(lo, hi), source, ex.norm.line_of(n.start)))
     return out

@@ -14,10 +14,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from .model import NumberMention
-from .normalize import Span
+from .normalize import Span, clause_start
 from .rules import Rule, RuleSet
-
-_CLAUSE_BREAK = ",;:。!?\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +124,7 @@ def _match_sentence(text: str, s: Span, nums: Sequence[NumberMention], ancs: Seq
     for i, n in enumerate(nums):
         if i in consumed:
             continue
-        if multi_head or rs.grammar.multi_year.search(text, _clause_start(text, s.start, n.start), n.start):
+        if multi_head or rs.grammar.multi_year.search(text, clause_start(text, s.start, n.start), n.start):
             continue
         new = (_after(text, n, rs)
                or _reference(text, s, n, out, rs)
@@ -142,15 +140,6 @@ def _match_sentence(text: str, s: Span, nums: Sequence[NumberMention], ancs: Seq
 def _first_clause_end(text: str, s: Span) -> int:
     ends = [k for k in (text.find(c, s.start, s.end) for c in ",;:") if k >= 0]
     return min(ends) if ends else s.end
-
-
-def _clause_start(text: str, lo: int, pos: int) -> int:
-    best = lo
-    for ch in _CLAUSE_BREAK:
-        k = text.rfind(ch, lo, pos)
-        if k + 1 > best:
-            best = k + 1
-    return best
 
 
 def _scope_ok(rule: Rule, text: str, scope_start: int, end: int, timeout: float = 1.0) -> bool:
@@ -236,7 +225,7 @@ def _after(text: str, n: NumberMention, rs: RuleSet) -> list[Claim]:
                 continue
             end = m.end()
         got = _indicator_for(rule, "level", n, rs)
-        if got and _scope_ok(rule, text, _clause_start(text, 0, n.start), n.start, rs.timeout):
+        if got and _scope_ok(rule, text, clause_start(text, 0, n.start), n.start, rs.timeout):
             return [Claim(n, rule, got[0], got[1], False, n.start, "after", raw_end=end)]
     return []
 
@@ -290,7 +279,7 @@ def _direct(text: str, s: Span, i: int, nums: Sequence[NumberMention], ancs: Seq
         return _enumeration(text, s, i, nums, ancs, k, measure, negative, rs, consumed, group_counter)
     if "各" in gap:
         return _shared(text, s, n, ancs, k, measure, negative, rs)
-    scope_start = _clause_start(text, s.start, a.start)
+    scope_start = clause_start(text, s.start, a.start)
     for rule in _candidates(a, text, rs):
         got = _indicator_for(rule, measure, n, rs)
         if got and _scope_ok(rule, text, scope_start, n.qual_start, rs.timeout):
@@ -302,7 +291,7 @@ def _shared(text: str, s: Span, n: NumberMention, ancs: Sequence[Anchor], k: int
             negative: bool, rs: RuleSet) -> list[Claim]:
     """"新增高新技术企业、创新平台各60家": every enumerated phrase gets the number."""
     chain = _anchor_chain(text, ancs, k, rs)
-    scope_start = _clause_start(text, s.start, ancs[chain[0]].start)
+    scope_start = clause_start(text, s.start, ancs[chain[0]].start)
     out = []
     for j in chain:
         a = ancs[j]
@@ -319,14 +308,14 @@ def _enumeration(text: str, s: Span, i: int, nums: Sequence[NumberMention], ancs
                  group_counter: list[int]) -> list[Claim]:
     """"A、B和C分别增长x、y和z" or a shared-head list rule ("第一、二、三产业增加值分别…")."""
     a = ancs[k]
-    scope_start = _clause_start(text, s.start, a.start)
+    scope_start = clause_start(text, s.start, a.start)
     items: list[tuple[Rule, Rule, int]] = []  # (credited rule, item rule, anchor start)
     listed = next((r for r in _candidates(a, text, rs) if r.each), None)
     if listed is not None:
         items = [(listed, rs.rules[rid], a.start) for rid in listed.each]
     else:
         chain = _anchor_chain(text, ancs, k, rs)
-        scope_start = _clause_start(text, s.start, ancs[chain[0]].start)
+        scope_start = clause_start(text, s.start, ancs[chain[0]].start)
         for j in chain:
             first = next(_candidates(ancs[j], text, rs), None)
             if first is None:

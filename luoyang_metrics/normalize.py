@@ -223,6 +223,14 @@ def _is_heading(body: str) -> bool:
     return len(body) <= 40 and "。" not in body and not body.endswith((",", ";", ":"))
 
 
+CLAUSE_BREAKS = ",;:。!?\n"
+
+
+def clause_start(text: str, lo: int, pos: int, breaks: str = CLAUSE_BREAKS) -> int:
+    """Where the clause holding ``pos`` starts: just after the last of ``breaks`` in [lo, pos)."""
+    return max([lo] + [text.rfind(ch, lo, pos) + 1 for ch in breaks])
+
+
 def sentences(text: str, para: Span) -> list[Span]:
     """Sentences of one paragraph, split after 。!? (closing quotes stay with them)."""
     out: list[Span] = []

@@ -11,12 +11,12 @@ import typer
 from typer.testing import CliRunner
 
 from luoyang_metrics import cli_inspect
+from luoyang_metrics.context import Decision
 from luoyang_metrics.errors import UsageError
 from luoyang_metrics.inspect import (
     NO_WORDS,
     RULE_COLUMNS,
     UNCLAIMED_COLUMNS,
-    Decided,
     coverage,
     explain,
     explain_file_line,
@@ -57,13 +57,13 @@ def test_explain_level_carried_growth_reference_and_comparison(rs):
     assert {c.pattern for c in e.claimed} == {gdp_rule.anchor_source}
     assert {c.rule_file for c in e.claimed} == {gdp_rule.file}
     assert e.claimed[1].strategy_note == "a growth rate right after a level of the same indicator"
-    in_sentence = Decided("2024", "in the sentence")
-    whole_year = Decided("Y", "the report's period")
-    actual = Decided("actual", "no target wording")
+    in_sentence = Decision("2024", "in the sentence")
+    whole_year = Decision("Y", "the report's period")
+    actual = Decision("actual", "no target wording")
     assert _contexts(e) == [
-        ("530.9亿元", in_sentence, whole_year, Decided("孟津区", "subject '全区'"), actual),
-        ("6.0%", in_sentence, whole_year, Decided("孟津区", "subject '全区'"), actual),
-        ("4.9%", in_sentence, whole_year, Decided("洛阳市", "reference region '全市'"), actual),
+        ("530.9亿元", in_sentence, whole_year, Decision("孟津区", "subject '全区'"), actual),
+        ("6.0%", in_sentence, whole_year, Decision("孟津区", "subject '全区'"), actual),
+        ("4.9%", in_sentence, whole_year, Decision("洛阳市", "reference region '全市'"), actual),
     ]
     assert [(u.figure.raw, u.words_before, u.clause, u.why) for u in e.unclaimed] == [
         ("1.1个百分点", "高于全市平均水平", "增速高于全市平均水平(4.9%)1.1个百分点",
@@ -79,10 +79,10 @@ def test_explain_target_and_multi_year_average(rs):
         ("5%", "budget_revenue", "direct", "growth", "一般公共预算收入", "增长", "budget_revenue_growth", 5.0),
     ]
     assert [(c.row.qualifier, c.year, c.region, c.kind) for c in e.claimed] == [
-        ("approx", Decided("2024", "'今年' in the sentence"), Decided("洛阳市", "the report's region"),
-         Decided("target", "'预期目标' before the figure")),
-        ("eq", Decided("2024", "'今年' in the sentence"), Decided("洛阳市", "the report's region"),
-         Decided("target", "'预期目标' before the figure")),
+        ("approx", Decision("2024", "'今年' in the sentence"), Decision("洛阳市", "the report's region"),
+         Decision("target", "'预期目标' before the figure")),
+        ("eq", Decision("2024", "'今年' in the sentence"), Decision("洛阳市", "the report's region"),
+         Decision("target", "'预期目标' before the figure")),
     ]
     assert [(u.figure.raw, u.words_before, u.why) for u in e.unclaimed] == [
         ("7.2%", "生产总值年均增长",
@@ -96,7 +96,7 @@ def test_explain_share_list_after_and_period(rs):
          "high_tech_enterprises_new", 60.0),
         ("60家", "innovation_platforms.new", "share", "level", "创新平台", "各", "innovation_platforms_new", 60.0),
     ]
-    assert [c.year for c in e.claimed] == [Decided("2023", "the report's year")] * 2
+    assert [c.year for c in e.claimed] == [Decision("2023", "the report's year")] * 2
 
     e = explain("全年第一、二、三产业增加值分别增长3.1%、7.3%和4.5%。", rs, year=2024, region="嵩县")
     assert [(c.figure.raw, c.rule, c.strategy, c.between, c.row.indicator) for c in e.claimed] == [
@@ -104,7 +104,7 @@ def test_explain_share_list_after_and_period(rs):
         ("7.3%", "industry.three", "list", "、", "secondary_industry_va_growth"),
         ("4.5%", "industry.three", "list", "和", "tertiary_industry_va_growth"),
     ]
-    assert {c.period for c in e.claimed} == {Decided("Y", "'全年' in the sentence")}
+    assert {c.period for c in e.claimed} == {Decision("Y", "'全年' in the sentence")}
 
     e = explain("全市常住人口705.7万人口。上半年,第二产业增加值完成150亿元。", rs, year=2023, region="洛阳市")
     assert _claims(e) == [
@@ -113,8 +113,8 @@ def test_explain_share_list_after_and_period(rs):
     ]
     assert e.claimed[0].pattern == rs.rules["population.size"].unit_word.pattern
     assert [(c.period, c.region) for c in e.claimed] == [
-        (Decided("Y", "the report's period"), Decided("洛阳市", "subject '全市'")),
-        (Decided("H1", "'上半年' in the sentence"), Decided("洛阳市", "the report's region")),
+        (Decision("Y", "the report's period"), Decision("洛阳市", "subject '全市'")),
+        (Decision("H1", "'上半年' in the sentence"), Decision("洛阳市", "the report's region")),
     ]
 
 
@@ -157,7 +157,7 @@ def test_explain_file_line_uses_the_whole_report(rs, tmp_path):
     assert [(c.row.indicator, c.row.value, c.row.line, c.row.source) for c in e.claimed] == [
         ("gdp", 412.6, 3, "r.txt"), ("gdp_growth", 3.8, 3, "r.txt")]
     assert [(c.year, c.region) for c in e.claimed] == [
-        (Decided("2023", "heading '2023年嵩县国民经济和社会发展统计公报'"), Decided("嵩县", "subject '全县'"))] * 2
+        (Decision("2023", "heading '2023年嵩县国民经济和社会发展统计公报'"), Decision("嵩县", "subject '全县'"))] * 2
     assert [u.figure.raw for u in e.unclaimed] == ["1200万人次"]
 
     grain = explain_file_line(path, 5, rs)
