@@ -180,10 +180,13 @@ def _gap_kind(gap: str, n: NumberMention, rs: RuleSet) -> tuple[str, bool] | Non
 
 def _candidates(a: Anchor, text: str, rs: RuleSet) -> Iterator[Rule]:
     """The anchor's own rules, then (lazily: callers stop at the first that fits) any other rule
-    whose phrase also fits the span, so overlapping variants of a phrase still get a turn."""
+    whose phrase also fits the span, so overlapping variants of a phrase still get a turn.
+    Rules whose phrase cannot start the way the span does are not tried."""
     yield from a.rules
     for rule in rs.rules.values():
         if rule in a.rules or rule.anchor is None:
+            continue
+        if rule.starts is not None and not any(text.startswith(p, a.start, a.end) for p in rule.starts):
             continue
         if rule.anchor.fullmatch(text, a.start, a.end, timeout=rs.timeout):
             yield rule

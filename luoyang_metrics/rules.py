@@ -21,7 +21,7 @@ import yaml
 
 from .errors import RuleError
 from .numbers import UnitTable, load_units, unit_scale
-from .prefilter import prefiltered
+from .prefilter import first_strings, prefiltered
 from .regions import Gazetteer
 
 SPECIAL_FILES = frozenset({"grammar.yaml", "units.yaml", "regions.yaml"})
@@ -75,6 +75,7 @@ class Rule:
     examples: tuple[Example, ...]
     counter: tuple[str, ...]
     anchor_source: str = ""
+    starts: frozenset[str] | None = None  # how the anchor's matches can start, when known (prefilter)
 
 
 @dataclass(frozen=True)
@@ -378,6 +379,7 @@ def _build_rule(r: dict[str, Any], path: Path, doc: dict[str, Any], indicators: 
         each=tuple(r.get("each", ())), requires=comp["requires"], forbids=comp["forbids"],
         target_words=family_targets, examples=tuple(examples), counter=tuple(r.get("counter", ())),
         anchor_source=r.get("anchor", ""),
+        starts=first_strings(r["anchor"]) if "anchor" in r else None,
     )
 
 
