@@ -30,7 +30,7 @@ from luoyang_metrics.writing import TableWriter
 STAGES: tuple[tuple[str, Any, str], ...] = (
     ("read + decode (reading.read_report)", pipeline, "read_report"),
     ("normalize (normalize.normalize)", pipeline, "normalize"),
-    ("sentence split (pipeline._all_sentences)", pipeline, "_all_sentences"),
+    ("sentence split (normalize.all_sentences)", pipeline, "all_sentences"),
     ("number finding (numbers.find_numbers)", pipeline, "find_numbers"),
     ("rule anchors (matching.find_anchors)", pipeline, "find_anchors"),
     ("rule matching (matching.match_sentences)", pipeline, "match_sentences"),

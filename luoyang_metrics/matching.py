@@ -10,23 +10,25 @@ enumerations with 分别 and distributive 各 share numbers among several phrase
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from functools import partial
+from typing import NamedTuple
+
+import regex
 
 from .model import NumberMention
 from .normalize import Span, clause_start
-from .rules import Rule, RuleSet
+from .rules import AnchorIndex, Rule, RuleSet
 
 
-@dataclass(frozen=True, slots=True)
-class Anchor:
+class Anchor(NamedTuple):
     start: int
     end: int
     rules: tuple[Rule, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Claim:
+class Claim(NamedTuple):
     """A number claimed by a rule, before year/region/kind are resolved."""
 
     number: NumberMention
@@ -57,6 +59,8 @@ def find_anchors(text: str, rs: RuleSet, problems: list[str] | None = None,
         return []
     windows = [(s.start, s.end) for s in spans] if spans is not None else [(0, len(text))]
     try:
+        if rs.anchor_index is not None:
+            return _indexed_anchors(text, windows, rs.anchor_index, rs.timeout)
         return [Anchor(m.start(), m.end(), rs.group_rules[m.lastgroup])
                 for lo, hi in windows
                 for m in rs.anchor_re.finditer(text, lo, hi, timeout=rs.timeout) if m.lastgroup]
@@ -65,6 +69,40 @@ def find_anchors(text: str, rs: RuleSet, problems: list[str] | None = None,
         for lo, hi in windows:
             found.extend(_anchors_rule_by_rule(text, lo, hi, rs, problems if problems is not None else []))
         return found
+
+
+def _indexed_anchors(text: str, windows: list[tuple[int, int]], index: AnchorIndex,
+                     timeout: float) -> list[Anchor]:
+    """What the combined scan finds, found faster: at each position where some phrase can start
+    (one Aho-Corasick pass), only those phrases are tried; the longest wins, the first group on
+    a tie, and the scan of a window goes on after it."""
+    groups_at: dict[int, tuple[int, ...]] = {}
+    for key, start, _ in index.starts.find_matches_as_indexes(text, overlapping=True):
+        groups = index.groups_of_start[key]
+        prev = groups_at.get(start)
+        # a one- and a two-character start at the same place: try the groups of both, in order
+        groups_at[start] = groups if prev is None else tuple(sorted({*prev, *groups}))
+    starts = sorted(groups_at)
+    out: list[Anchor] = []
+    k, n = 0, len(starts)
+    patterns, rules = index.patterns, index.rules
+    for lo, hi in windows:
+        k = bisect_left(starts, lo, k)
+        free = lo
+        while k < n and starts[k] < hi:
+            pos = starts[k]
+            k += 1
+            if pos < free:
+                continue
+            end, best = -1, -1
+            for g in groups_at[pos]:
+                m = patterns[g].match(text, pos, hi, timeout=timeout)
+                if m is not None and m.end() > end:
+                    end, best = m.end(), g
+            if best >= 0:
+                out.append(Anchor(pos, end, rules[best]))
+                free = end
+    return out
 
 
 def _anchors_rule_by_rule(text: str, lo: int, hi: int, rs: RuleSet, problems: list[str]) -> list[Anchor]:
@@ -137,9 +175,12 @@ def _match_sentence(text: str, s: Span, nums: Sequence[NumberMention], ancs: Seq
 # ----------------------------------------------------------------------------- helpers
 
 
+_CLAUSE_BREAK = regex.compile("[,;:]")
+
+
 def _first_clause_end(text: str, s: Span) -> int:
-    ends = [k for k in (text.find(c, s.start, s.end) for c in ",;:") if k >= 0]
-    return min(ends) if ends else s.end
+    m = _CLAUSE_BREAK.search(text, s.start, s.end)
+    return m.start() if m is not None else s.end
 
 
 def _scope_ok(rule: Rule, text: str, scope_start: int, end: int, timeout: float = 1.0) -> bool:
@@ -166,10 +207,17 @@ def _indicator_for(rule: Rule, measure: str, n: NumberMention, rs: RuleSet) -> t
 
 def _gap_kind(gap: str, n: NumberMention, rs: RuleSet) -> tuple[str, bool] | None:
     """Classify the words between a phrase and a number: ('growth', negative) or ('level', False)."""
-    g = rs.grammar
-    if len(gap) > g.max_gap or g.not_growth.search(gap):
+    if len(gap) > rs.grammar.max_gap:
         return None
-    if n.dimension == "percent":
+    percent = n.dimension == "percent"
+    return rs.recall(("gap", gap, percent), lambda: _classify_gap(gap, percent, rs))
+
+
+def _classify_gap(gap: str, percent: bool, rs: RuleSet) -> tuple[str, bool] | None:
+    g = rs.grammar
+    if g.not_growth.search(gap):
+        return None
+    if percent:
         m = g.growth_gap.fullmatch(gap, timeout=rs.timeout)
         if m is not None:
             return "growth", m.group("down") is not None
@@ -220,7 +268,8 @@ def _after(text: str, n: NumberMention, rs: RuleSet) -> list[Claim]:
     """Numbers that name their indicator themselves: by their unit word or what follows."""
     for rule in rs.after_rules:
         end = n.end
-        if rule.unit_word is not None and not rule.unit_word.fullmatch(n.unit, timeout=rs.timeout):
+        fits = partial(_unit_fits, rule, n.unit, rs)
+        if rule.unit_word is not None and not rs.recall(("unit", rule.id, n.unit), fits):
             continue
         if rule.after is not None:
             m = rule.after.match(text, n.end, timeout=rs.timeout)
@@ -231,6 +280,10 @@ def _after(text: str, n: NumberMention, rs: RuleSet) -> list[Claim]:
         if got and _scope_ok(rule, text, clause_start(text, 0, n.start), n.start, rs.timeout):
             return [Claim(n, rule, got[0], got[1], False, n.start, "after", raw_end=end)]
     return []
+
+
+def _unit_fits(rule: Rule, unit: str, rs: RuleSet) -> bool:
+    return rule.unit_word is not None and rule.unit_word.fullmatch(unit, timeout=rs.timeout) is not None
 
 
 def _reference(text: str, s: Span, n: NumberMention, done: list[Claim], rs: RuleSet) -> list[Claim]:
@@ -351,14 +404,14 @@ def _carry(text: str, i: int, nums: Sequence[NumberMention], done: list[Claim], 
     if last.number.end > n.qual_start or last.via == "reference":
         return []
     gap = text[last.number.end:n.qual_start]
-    if len(gap) > rs.grammar.max_gap or rs.grammar.not_growth.search(gap):
+    if len(gap) > rs.grammar.max_gap or _fits(rs, "not_growth", gap, whole=False):
         return []
     if n.dimension != "percent" or last.measure == "growth":
         return _carry_level(text, n, gap, last, rs)
-    m = rs.grammar.carry_gap.fullmatch(gap, timeout=rs.timeout)
-    if m is None:
+    fit = _fits(rs, "carry_gap", gap)
+    if not fit:
         return []
-    negative = m.group("down") is not None
+    negative = fit == "down"
     if "分别" in gap:
         chain = _number_chain(text, nums, i, rs)
         if last.group >= 0:
@@ -385,12 +438,24 @@ def _carry(text: str, i: int, nums: Sequence[NumberMention], done: list[Claim], 
 def _carry_level(text: str, n: NumberMention, gap: str, last: Claim, rs: RuleSet) -> list[Claim]:
     item = last.item or last.rule
     if (item.total and rs.indicators[item.total].dimension == n.dimension
-            and rs.grammar.total_carry.fullmatch(gap, timeout=rs.timeout) is not None):
+            and _fits(rs, "total_carry", gap)):
         return [Claim(n, last.rule, item.total, "level", False, last.anchor_start, "carry", item=last.item,
                       region_at=last.region_at)]
     if not item.level or rs.indicators[item.level].dimension != n.dimension:
         return []
-    if rs.grammar.level_carry.fullmatch(gap, timeout=rs.timeout) is None:
+    if not _fits(rs, "level_carry", gap):
         return []
     return [Claim(n, last.rule, item.level, "level", False, last.anchor_start, "carry", item=last.item,
                   region_at=last.region_at)]
+
+
+def _fits(rs: RuleSet, name: str, gap: str, whole: bool = True) -> str:
+    """Whether grammar pattern ``name`` matches all of ``gap`` (or, ``whole=False``, some of
+    it): "down" when it matched with its ``down`` group (a fall), "yes", or "" for no."""
+    def compute() -> str:
+        pattern = getattr(rs.grammar, name)
+        m = pattern.fullmatch(gap, timeout=rs.timeout) if whole else pattern.search(gap, timeout=rs.timeout)
+        if m is None:
+            return ""
+        return "down" if "down" in pattern.groupindex and m.group("down") is not None else "yes"
+    return rs.recall((name, gap, whole), compute)

@@ -15,6 +15,7 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import regex
 
@@ -27,8 +28,10 @@ _CLOSERS = frozenset("”’\"')」』】")
 _SENTENCE_SPLIT = regex.compile(r"[^。!?\n]*(?:[。!?]+[”’\"')」』】]*|\n|$)")
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
+# Values made for every sentence and figure are NamedTuples: as immutable as a frozen
+# dataclass, and four times cheaper to build (a frozen dataclass sets each field through
+# object.__setattr__).
+class Span(NamedTuple):
     start: int
     end: int
 
@@ -65,8 +68,13 @@ class Normalized:
         return readable(self.original[a:b])
 
 
+_UNREADABLE = re.compile(r"[\r\n \t\u3000\u00a0*]")
+
+
 def readable(s: str) -> str:
     """Collapse line breaks and stray spaces the way matching sees them."""
+    if _UNREADABLE.search(s) is None:
+        return s.strip()  # nothing to fold: the common case, settled in one scan
     s = s.replace("\r", "").replace("\n", "")
     return _DROP.sub("", s).strip()
 
@@ -228,7 +236,14 @@ CLAUSE_BREAKS = ",;:。!?\n"
 
 def clause_start(text: str, lo: int, pos: int, breaks: str = CLAUSE_BREAKS) -> int:
     """Where the clause holding ``pos`` starts: just after the last of ``breaks`` in [lo, pos)."""
-    return max([lo] + [text.rfind(ch, lo, pos) + 1 for ch in breaks])
+    m = _last_of(breaks).search(text, lo, pos)
+    return m.end() if m is not None else lo
+
+
+@functools.cache
+def _last_of(chars: str) -> regex.Pattern[str]:
+    # A reverse search finds the last break in one call (a rfind per character costs 4x).
+    return regex.compile("(?r)[" + "".join(regex.escape(c) for c in chars) + "]")
 
 
 def sentences(text: str, para: Span) -> list[Span]:
@@ -238,3 +253,12 @@ def sentences(text: str, para: Span) -> list[Span]:
         if m.end() > m.start():
             out.append(Span(m.start(), m.end()))
     return out
+
+
+# The same split over a whole normalized text at once: a paragraph ends before its "\n".
+_ALL_SENTENCES = re.compile(r"[^。!?\n]+(?:[。!?]+[”’\"')」』】]*)?|[。!?]+[”’\"')」』】]*")
+
+
+def all_sentences(text: str) -> list[Span]:
+    """The sentences of every paragraph of a normalized text, in order (= ``sentences`` of each)."""
+    return [Span(*m.span()) for m in _ALL_SENTENCES.finditer(text)]

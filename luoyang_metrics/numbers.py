@@ -9,6 +9,7 @@ codes glued to letters); the per-match Python work is a few dict look-ups.
 from __future__ import annotations
 
 import math
+import re
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -71,10 +72,19 @@ class UnitTable:
     one_ok: frozenset[str]          # units after which a bare 一 is a number
     no_magnitude: frozenset[str]    # units that must follow a bare numeral
     pattern: regex.Pattern[str] = field(repr=False)
+    # The same pattern for the stdlib engine (twice as fast here) without the two
+    # variable-width look-behinds it cannot compile; ``find_numbers`` checks those on
+    # each match and asks ``pattern`` itself at the rare positions where one applies.
+    fast: re.Pattern[str] = field(repr=False, default=None)  # type: ignore[assignment]
+    range_before: regex.Pattern[str] = field(repr=False, default=None)  # type: ignore[assignment]
+    minus_before: regex.Pattern[str] = field(repr=False, default=None)  # type: ignore[assignment]
+    range_chars: frozenset[str] = field(repr=False, default=frozenset())  # last characters of connectors
     # Derived by load_units for find_numbers: unit -> dimension, and magnitude ->
     # k for the magnitudes that are exactly 10**k.
     dimensions: dict[str, str] = field(repr=False, default_factory=dict)
     mag_exponents: dict[str, int] = field(repr=False, default_factory=dict)
+    # (unit, target) -> how ``convert`` goes from one to the other, filled as units are met
+    conversions: dict[tuple[str, str], tuple[bool, float] | str] = field(repr=False, default_factory=dict)
 
 
 # ---------------------------------------------------------------- loading
@@ -226,14 +236,19 @@ def load_units(path: Path) -> UnitTable:
     infixes = _strings(path, "'approx_infixes'", data["approx_infixes"])
     connectors = _strings(path, "'range_connectors'", data["range_connectors"])
 
-    pattern = _compile(units=list(units), magnitudes=list(magnitudes), infixes=infixes,
-                       prefixes=prefix_alts, suffixes=suffix_alts, connectors=connectors,
-                       prefix_units=list(prefix_units), phrases=list(phrases),
-                       lead_words=[*prefix_q, *prefix_units, *phrases])
+    parts = dict(units=list(units), magnitudes=list(magnitudes), infixes=infixes,
+                 prefixes=prefix_alts, suffixes=suffix_alts, connectors=connectors,
+                 prefix_units=list(prefix_units), phrases=list(phrases),
+                 lead_words=[*prefix_q, *prefix_units, *phrases])
+    pattern = _compile(**parts)
+    fast = re.compile(_source(**parts, exact=False))
+    range_before, minus_before = _context_checks(list(units), connectors)
     return UnitTable(units=units, magnitudes=magnitudes, prefix_qualifiers=prefix_q,
                      suffix_qualifiers=suffix_q, approx_infixes=frozenset(infixes),
                      prefix_units=prefix_units, phrases=phrases, one_ok=one_ok,
-                     no_magnitude=no_magnitude, pattern=pattern,
+                     no_magnitude=no_magnitude, pattern=pattern, fast=fast,
+                     range_before=range_before, minus_before=minus_before,
+                     range_chars=frozenset(c[-1] for c in connectors),
                      dimensions={name: unit.dimension for name, unit in units.items()},
                      mag_exponents={ch: k for ch, x in magnitudes.items()
                                     if (k := _power_of_ten(x)) is not None})
@@ -244,17 +259,19 @@ def _alt(words: list[str]) -> str:
     return "|".join(regex.escape(w) for w in sorted(words, key=len, reverse=True))
 
 
-def _compile(*, units: list[str], magnitudes: list[str], infixes: list[str], prefixes: list[str],
-             suffixes: list[str], connectors: list[str], prefix_units: list[str],
-             phrases: list[str], lead_words: list[str]) -> regex.Pattern[str]:
+def _source(*, units: list[str], magnitudes: list[str], infixes: list[str], prefixes: list[str],
+            suffixes: list[str], connectors: list[str], prefix_units: list[str],
+            phrases: list[str], lead_words: list[str], exact: bool = True) -> str:
+    """The scanning pattern; ``exact=False`` leaves out the two variable-width look-behinds
+    (a range's second half, a minus after a unit) for engines that cannot compile them."""
     unit = f"(?:{_alt(units)})"
     conn = f"(?:{_alt(connectors)})"
     zh = f"[{_ZH_CHARS}]"
     arabic = r"\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d+(?:\.\d+)?"
     # Second half of a range: 6%-7%, 6-7%, 3至5个, 三至五个.
-    after_range = rf"(?<!(?:[\d{_ZH_CHARS}]|{unit}) ?{conn})"
+    after_range = rf"(?<!{_range_head(units, connectors)})" if exact else ""
     # A minus only where it cannot be a range dash or part of a code (增长-2.6%).
-    minus = rf"(?:(?<![\dA-Za-z%.)+]|{unit})[-−](?=\d))?"
+    minus = rf"(?:(?<!{_minus_head(units)})[-−](?=\d))?" if exact else r"(?:[-−](?=\d))?"
     # Not inside another number, a code (P3, G20, 9+2), an ordinal (第5), nor the tail
     # group of 1,234 (but 1,2345 is two figures: a comma before 4 digits ends a clause).
     # Chinese runs also not after 几/数 (几十家 is not 10 家).
@@ -277,7 +294,27 @@ def _compile(*, units: list[str], magnitudes: list[str], infixes: list[str], pre
     # The cheap look-ahead lets the engine skip positions that cannot start a figure.
     first = "".join(sorted({regex.escape(w[0]) for w in lead_words}))
     lead = rf"(?=[\d\-−{_ZH_CHARS}{first}])"
-    pattern = regex.compile(rf"{lead}(?>{body}){range_next}")
+    return rf"{lead}(?>{body}){range_next}"
+
+
+def _range_head(units: list[str], connectors: list[str]) -> str:
+    """What stands before the second half of a range: a numeral or unit, then a connector."""
+    return rf"(?:[\d{_ZH_CHARS}]|(?:{_alt(units)})) ?(?:{_alt(connectors)})"
+
+
+def _minus_head(units: list[str]) -> str:
+    """What makes a following dash a range dash or part of a code rather than a minus."""
+    return rf"[\dA-Za-z%.)+]|(?:{_alt(units)})"
+
+
+def _context_checks(units: list[str], connectors: list[str]) -> tuple[regex.Pattern[str], regex.Pattern[str]]:
+    """Patterns that match (empty) at a position preceded by a range head / a minus head."""
+    return (regex.compile(rf"(?<={_range_head(units, connectors)})"),
+            regex.compile(rf"(?<={_minus_head(units)})"))
+
+
+def _compile(**parts: Any) -> regex.Pattern[str]:
+    pattern = regex.compile(_source(**parts))
     # _mention reads the groups by position (one m.groups() call, not ten look-ups).
     if tuple(sorted(pattern.groupindex, key=pattern.groupindex.__getitem__)) != _GROUPS \
             or pattern.groups != len(_GROUPS):
@@ -352,15 +389,26 @@ def unit_scale(unit: str, units: UnitTable) -> tuple[str, float]:
 
 def convert(value: float, unit: str, target: str, units: UnitTable) -> float:
     """Express ``value`` given in ``unit`` in ``target``: convert(4.5e9, '斤', '万吨') -> 225."""
+    step = units.conversions.get((unit, target))
+    if step is None:
+        step = units.conversions[(unit, target)] = _conversion(unit, target, units)
+    if isinstance(step, str):
+        raise ValueError(step)
+    up, ratio = step
+    return value * ratio if up else value / ratio
+
+
+def _conversion(unit: str, target: str, units: UnitTable) -> tuple[bool, float] | str:
+    """How to go from ``unit`` to ``target``: (multiply?, by what), or why it cannot be done."""
     dim, factor = unit_scale(unit, units)
     target_dim, target_factor = unit_scale(target, units)
     if dim != target_dim:
-        raise ValueError(f"cannot convert {unit!r} ({dim}) to {target!r} ({target_dim})")
+        return f"cannot convert {unit!r} ({dim}) to {target!r} ({target_dim})"
     # Divide by the exact ratio of powers of ten when scaling down, so 83456 万元 gives
     # the float nearest to 8.3456 亿元 rather than one rounding step off.
     if factor >= target_factor:
-        return value * (factor / target_factor)
-    return value / (target_factor / factor)
+        return True, factor / target_factor
+    return False, target_factor / factor
 
 
 # ---------------------------------------------------------------- finding
@@ -518,8 +566,33 @@ def find_numbers(text: str, units: UnitTable) -> list[NumberMention]:
     """Every number with a unit in ``text``, sorted by start and non-overlapping."""
     openers = _opening_quotes(text)
     mentions: list[NumberMention] = []
-    for m in units.pattern.finditer(text):
+    pos: int | None = 0
+    while pos is not None:
+        pos = _scan(text, pos, units, openers, mentions)
+    return mentions
+
+
+_NUM = _GROUPS.index("num") + 1
+
+
+def _scan(text: str, pos: int, units: UnitTable, openers: list[int], mentions: list[NumberMention]) -> int | None:
+    """Append the mentions from ``pos`` on; return where to go on when the fast engine's match
+    had to be redone by the exact pattern (None when the text is done)."""
+    range_chars = units.range_chars
+    for m in units.fast.finditer(text, pos):
+        ns = m.start(_NUM)
+        if ns > 0 and (text[ns - 1] in range_chars and units.range_before.match(text, ns)
+                       or text[ns] in "-−" and units.minus_before.match(text, ns)):
+            # A look-behind the fast pattern leaves out applies here: the exact pattern
+            # says what, if anything, starts at this position.
+            exact = units.pattern.match(text, m.start())
+            if exact is None:
+                return m.start() + 1
+            mention = _mention(text, exact, units, openers)
+            if mention is not None:
+                mentions.append(mention)
+            return exact.end()
         mention = _mention(text, m, units, openers)
         if mention is not None:
             mentions.append(mention)
-    return mentions
+    return None

@@ -14,7 +14,7 @@ from . import reading
 from .errors import ReadError, UsageError
 from .matching import Claim, find_anchors, match_sentences
 from .model import Row
-from .normalize import Normalized, Span, normalize, sentences
+from .normalize import Normalized, Span, all_sentences, normalize
 from .numbers import convert, find_numbers
 from .reading import ReportStream, TooLargeError, iter_reports, read_report
 from .rules import RuleSet, load_rules
@@ -56,13 +56,6 @@ class FileResult:
     warnings: tuple[str, ...] = ()
 
 
-def _all_sentences(norm: Normalized) -> list[Span]:
-    out: list[Span] = []
-    for p in norm.paragraphs:
-        out.extend(sentences(norm.text, p))
-    return out
-
-
 def _sentences_with_numbers(sents: list[Span], numbers: list) -> list[Span]:
     """The sentences holding at least one number (both lists are sorted by position)."""
     out: list[Span] = []
@@ -81,7 +74,7 @@ def analyse(text: str, rs: RuleSet, source: str = "<text>", year: int | None = N
     norm = normalize(text)
     t = norm.text
     numbers = find_numbers(t, rs.units)
-    sents = _all_sentences(norm)
+    sents = all_sentences(t)
     problems: list[str] = []
     anchors = find_anchors(t, rs, problems, _sentences_with_numbers(sents, numbers))
     claims = match_sentences(t, sents, numbers, anchors, rs)
@@ -123,7 +116,7 @@ def _to_row(c: Claim, norm: Normalized, sents: list[Span], sent_starts: list[int
     if c.via == "reference" and region.value is None:
         return None
     family_words = (c.item or c.rule).target_words
-    kind = ctx.resolve_kind(t, sent, n.start, int(year.value), info, family_words, rs)  # type: ignore[arg-type]
+    kind = ctx.resolve_kind(t, sent, n.start, int(year.value), info, family_words, rs, memo)  # type: ignore[arg-type]
     ind = rs.indicators[c.indicator]
     try:
         value = convert(n.value, n.unit, ind.unit, rs.units)
@@ -132,21 +125,22 @@ def _to_row(c: Claim, norm: Normalized, sents: list[Span], sent_starts: list[int
     if c.negative:
         value = -value
     reg = region.value
+    # Positional (COLUMNS order): keyword arguments cost a third more in the frozen dataclass.
     row = Row(
-        year=int(year.value),  # type: ignore[arg-type]
-        period=str(period.value),
-        region=reg.name if reg is not None else "",  # type: ignore[union-attr]
-        indicator=ind.id,
-        indicator_name=ind.name,
-        value=float(round(value, 10)),
-        unit=ind.unit,
-        kind=str(kind.value),
-        qualifier=n.qualifier,
-        source=source,
-        line=norm.line_of(n.start),
-        raw=norm.readable(n.start, c.raw_end if c.raw_end > 0 else n.end),
-        evidence=evidence.get(sent.start) or evidence.setdefault(sent.start, norm.readable(sent.start, sent.end)),
-        rule=c.rule.id,
+        int(year.value),  # type: ignore[arg-type]
+        str(period.value),
+        reg.name if reg is not None else "",  # type: ignore[union-attr]
+        ind.id,
+        ind.name,
+        float(round(value, 10)),
+        ind.unit,
+        str(kind.value),
+        n.qualifier,
+        source,
+        norm.line_of(n.start),
+        norm.readable(n.start, c.raw_end if c.raw_end > 0 else n.end),
+        evidence.get(sent.start) or evidence.setdefault(sent.start, norm.readable(sent.start, sent.end)),
+        c.rule.id,
     )
     reasons = {"year": year.reason, "period": period.reason, "region": region.reason, "kind": kind.reason}
     return Trace(c, row, reasons)

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import re._constants as C  # noqa: N812 - the standard parser's opcode names
 import re._parser as P  # noqa: N812
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
 
+import ahocorasick_rs
 import regex
 
 MAX_RANGE = 256  # a wider class ([一-龥]) is no filter worth having
@@ -47,6 +50,39 @@ def prefiltered(pattern: str) -> str:
         return pattern
     body = "".join(sorted(_escape(c) for c in chars))
     return f"(?=[{body}])(?:{pattern})"
+
+
+@dataclass(frozen=True)
+class Scanner:
+    """``pattern.finditer`` done faster for a pattern whose matches start with known strings.
+
+    One Aho-Corasick pass finds where a start string stands; the pattern is tried only
+    there. Same matches as ``finditer``: the candidates include every place a match can
+    start, and each is tried as ``finditer`` would reach it.
+    """
+
+    pattern: regex.Pattern[str]
+    starts: Any  # ahocorasick_rs.AhoCorasick over the start strings, or None: plain finditer
+
+    def finditer(self, text: str) -> Iterator[regex.Match[str]]:
+        if self.starts is None:
+            yield from self.pattern.finditer(text)
+            return
+        free = 0
+        match = self.pattern.match
+        for pos in sorted({start for _, start, _ in self.starts.find_matches_as_indexes(text, overlapping=True)}):
+            if pos < free:
+                continue
+            m = match(text, pos)
+            if m is not None:
+                free = m.end()
+                yield m
+
+
+def scanner(pattern: regex.Pattern[str], source: str) -> Scanner:
+    """A Scanner for ``pattern`` compiled from ``source`` (with or without ``prefiltered``)."""
+    starts = first_strings(source)
+    return Scanner(pattern, None if not starts else ahocorasick_rs.AhoCorasick(sorted(starts)))
 
 
 def first_strings(pattern: str, k: int = 2) -> frozenset[str] | None:

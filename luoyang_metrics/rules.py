@@ -10,21 +10,23 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import ahocorasick_rs
 import jsonschema
 import regex
 import yaml
 
 from .errors import RuleError
 from .numbers import UnitTable, load_units, unit_scale
-from .prefilter import first_strings, prefiltered
+from .prefilter import Scanner, first_strings, prefiltered, scanner
 from .regions import Gazetteer
 
 SPECIAL_FILES = frozenset({"grammar.yaml", "units.yaml", "regions.yaml"})
+MEMO_LIMIT = 200_000
 
 
 def shipped_rules_dir() -> Path:
@@ -79,6 +81,21 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class AnchorIndex:
+    """Every rule phrase, found by how it can start (see ``find_anchors``).
+
+    ``starts`` finds, in one Aho-Corasick pass, the positions where some phrase can start
+    (its first two characters); only the phrases that can start there are then tried, each
+    leftmost-longest. Built only when every phrase's starts are known.
+    """
+
+    starts: Any                                   # ahocorasick_rs.AhoCorasick over the start strings
+    groups_of_start: tuple[tuple[int, ...], ...]  # per start string: the groups that can begin with it
+    patterns: tuple[regex.Pattern[str], ...]      # per group: its phrase, compiled POSIX (longest match)
+    rules: tuple[tuple[Rule, ...], ...]           # per group: the rules sharing that phrase
+
+
+@dataclass(frozen=True)
 class Grammar:
     max_gap: int
     level_gap: regex.Pattern[str]
@@ -101,6 +118,7 @@ class Grammar:
     relative_years: dict[str, int]
     relative_year_re: regex.Pattern[str]
     periods: regex.Pattern[str]
+    period_scanner: Scanner                       # finds ``periods`` faster than finditer
     period_names: dict[str, str]
     lead: regex.Pattern[str]
     report: dict[str, regex.Pattern[str]]
@@ -117,10 +135,27 @@ class RuleSet:
     gazetteer: Gazetteer
     anchor_re: regex.Pattern[str] | None
     group_rules: dict[str, tuple[Rule, ...]]
+    anchor_index: AnchorIndex | None
     after_rules: tuple[Rule, ...]
     version: str
     notices: tuple[str, ...] = field(default=())
     timeout: float = 1.0
+    # What the grammar says of a short piece of text (the words between a phrase and its
+    # figure, a unit): the same few hundred pieces come back in every report. See ``recall``.
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def recall(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """``compute()``, remembered under ``key`` (the memo is emptied when it grows large,
+        so memory stays bounded on any archive)."""
+        try:
+            return self.memo[key]
+        except KeyError:
+            pass
+        value = compute()
+        if len(self.memo) >= MEMO_LIMIT:
+            self.memo.clear()
+        self.memo[key] = value
+        return value
 
 
 # --------------------------------------------------------------------------- loading
@@ -289,6 +324,7 @@ def load_rules(extra_dirs: Sequence[Path] = (), base_dir: Path | None = None, ti
         gazetteer=gazetteer,
         anchor_re=anchor_re,
         group_rules=group_rules,
+        anchor_index=_anchor_index(group_rules),
         after_rules=tuple(r for r in rules.values() if r.after is not None or r.unit_word is not None),
         version=digest.hexdigest()[:16],
         notices=tuple(notices),
@@ -404,6 +440,28 @@ def _combine_anchors(rules: dict[str, Rule]) -> tuple[regex.Pattern[str] | None,
     return regex.compile(prefiltered("|".join(alts)), regex.POSIX | regex.V0), groups
 
 
+def _anchor_index(group_rules: dict[str, tuple[Rule, ...]]) -> AnchorIndex | None:
+    """The index over the groups of ``_combine_anchors``, in the same order (which breaks ties
+    between equally long phrases as the combined pattern does); None when some phrase's
+    starts are unknown (it may start anywhere: only the combined scan finds it)."""
+    by_start: dict[str, list[int]] = {}
+    patterns: list[regex.Pattern[str]] = []
+    rules: list[tuple[Rule, ...]] = []
+    for gi, group in enumerate(group_rules.values()):
+        first = group[0]
+        if first.starts is None or not first.starts:
+            return None
+        for start in first.starts:
+            by_start.setdefault(start, []).append(gi)
+        patterns.append(regex.compile(first.anchor_source, regex.POSIX | regex.V0))
+        rules.append(group)
+    if not patterns:
+        return None
+    keys = list(by_start)
+    return AnchorIndex(ahocorasick_rs.AhoCorasick(keys), tuple(tuple(by_start[k]) for k in keys),
+                       tuple(patterns), tuple(rules))
+
+
 # --------------------------------------------------------------------------- grammar
 
 
@@ -448,6 +506,7 @@ def _load_grammar(path: Path, problems: list[str]) -> Grammar:
             period_alts.append(f"(?P<p{i}>{p['pattern'].replace('(?P<m>', f'(?P<m{i}>')})")
             period_names[f"p{i}"] = str(p["period"]).replace("{m}", f"{{m{i}}}")
         periods = _compile(prefiltered("|".join(period_alts)), where, "periods", problems)
+        period_scanner = scanner(periods, "|".join(period_alts)) if periods is not None else None
         report = {str(k): _compile(v, where, f"report.{k}", problems) for k, v in g["report"].items()}
         max_gap = int(g["max_gap"])
     except (KeyError, TypeError, ValueError) as e:
@@ -460,6 +519,7 @@ def _load_grammar(path: Path, problems: list[str]) -> Grammar:
         relative_years=rel,
         relative_year_re=rel_re,
         periods=periods,  # type: ignore[arg-type]
+        period_scanner=period_scanner,  # type: ignore[arg-type]
         period_names=period_names,
         report=report,  # type: ignore[arg-type]
         **compiled,  # type: ignore[arg-type]

@@ -20,12 +20,13 @@ import os
 import secrets
 import stat
 from collections.abc import Iterable, Sequence
+from itertools import islice
 from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 
 from luoyang_metrics.errors import UsageError
-from luoyang_metrics.model import COLUMNS, Row
+from luoyang_metrics.model import COLUMNS, Row, row_columns
 
 if TYPE_CHECKING:  # pandas and pyarrow are imported where used: extraction workers never need them
     import pandas as pd
@@ -41,6 +42,11 @@ _FORMATS = {".csv": "csv", ".parquet": "parquet"}
 # OWASP "CSV injection": spreadsheets treat a cell starting with one of these
 # as a formula (tab and CR are stripped by some importers, exposing the next char).
 _FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# The same, for testing a cell's first character by set membership: a string of
+# triggers would not do, since ``"" in "=+-"`` is True.
+_FORMULA_FIRST_CHARS = frozenset(_FORMULA_TRIGGERS)
+# What the numeric columns hold in a well-formed batch; csv prints these as they are.
+_NUMBER_TYPES = frozenset({int, float})
 
 
 def _arrow_type(column: str) -> pa.DataType:
@@ -175,10 +181,16 @@ class TableWriter:
         if not rows:
             return
         if self._csv is not None:
-            for row in rows:
-                cells = _csv_cells(row)
-                has_cr = any(isinstance(c, str) and "\r" in c for c in cells)
-                (self._csv_quote_text if has_cr else self._csv).writerow(cells)
+            prepared = _csv_columns(row_columns(rows))
+            if prepared is None:
+                # A cell not of its column's type (None included): the per-row path writes
+                # such a batch as it always has, and names the first missing value in row order.
+                for row in rows:
+                    cells = _csv_cells(row)
+                    has_cr = any(isinstance(c, str) and "\r" in c for c in cells)
+                    (self._csv_quote_text if has_cr else self._csv).writerow(cells)
+            else:
+                _write_csv_rows(self._csv, self._csv_quote_text, *prepared)
         else:
             assert self._parquet is not None
             table = _arrow_table(rows)
@@ -299,10 +311,49 @@ def _csv_cells(row: Row) -> list[object]:
     return cells
 
 
+def _neutralize_column(column: list[str]) -> list[str]:
+    """:func:`neutralize` over a whole text column, without a function call per cell."""
+    return [("'" + text) if text and text[0] in _FORMULA_FIRST_CHARS else text for text in column]
+
+
+def _csv_columns(columns: list[list[Any]]) -> tuple[list[list[Any]], list[int]] | None:
+    """The batch's columns as CSV cells, and the indices (ascending) of the rows having a CR in
+    a text cell; None when some cell is not of its column's type, so the caller takes the
+    per-row path, which is the reference behaviour for such cells."""
+    cells: list[list[Any]] = []
+    cr_rows: set[int] = set()
+    for name, column in zip(COLUMNS, columns, strict=True):
+        if name in _TEXT_COLUMNS:
+            try:
+                joined = "".join(column)  # raises on a non-str cell, None included
+            except TypeError:
+                return None
+            if "\r" in joined:  # rare: only then look for the rows
+                cr_rows.update(i for i, text in enumerate(column) if "\r" in text)
+            cells.append(_neutralize_column(column))
+        elif set(map(type, column)) <= _NUMBER_TYPES:
+            cells.append(column)
+        else:
+            return None
+    return cells, sorted(cr_rows)
+
+
+def _write_csv_rows(plain: Any, quote_text: Any, columns: list[list[Any]], cr_rows: list[int]) -> None:
+    """Write the rows held in ``columns`` in order: those at ``cr_rows`` (ascending) with the
+    ``quote_text`` writer, runs of the others in one ``writerows`` call each."""
+    rows = zip(*columns, strict=True)
+    done = 0
+    for index in cr_rows:
+        plain.writerows(islice(rows, index - done))
+        quote_text.writerow(next(rows))
+        done = index + 1
+    plain.writerows(rows)
+
+
 def _arrow_table(rows: Sequence[Row]) -> pa.Table:
     import pyarrow as pa
 
-    table = pa.Table.from_pydict({c: [getattr(r, c) for r in rows] for c in COLUMNS}, schema=schema())
+    table = pa.Table.from_pydict(dict(zip(COLUMNS, row_columns(rows), strict=True)), schema=schema())
     # from_pydict does not enforce nullable=False; an unchecked None would make
     # a file that readers trusting the schema misread.
     nulls = [c for c in COLUMNS if table.column(c).null_count]

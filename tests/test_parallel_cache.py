@@ -135,6 +135,23 @@ def test_entries_round_trip_and_reject_wrong_shapes() -> None:
     assert decode_entry(b"", "x") is None
 
 
+
+def test_entry_payload_is_columns_without_source() -> None:
+    data = encode_entry([_row(), _row(line=4, value=3.0, raw="=3%")], ["w"])
+    head, payload = data.split(b"\n", 1)
+    assert payload == (
+        '{"columns":[[2023,2023],["Y","Y"],["嵩县","嵩县"],["gdp","gdp"],["地区生产总值","地区生产总值"],'
+        '[412.6,3.0],["亿元","亿元"],["actual","actual"],["eq","eq"],[3,4],["412.6亿元","=3%"],'
+        '["全年全区地区生产总值412.6亿元。","全年全区地区生产总值412.6亿元。"],["gdp","gdp"]],"warnings":["w"]}'
+    ).encode()
+
+
+def test_empty_entry_round_trips() -> None:
+    data = encode_entry([], [])
+    assert data.split(b"\n", 1)[1] == b'{"columns":[[],[],[],[],[],[],[],[],[],[],[],[],[]],"warnings":[]}'
+    hit = decode_entry(data, "x")
+    assert hit is not None and hit.rows == [] and hit.warnings == ()
+
 def test_key_depends_on_content_rules_and_overrides() -> None:
     key = cache_key("c" * 64, "v1", None, None, code="k")
     others = [cache_key("d" * 64, "v1", None, None, code="k"), cache_key("c" * 64, "v2", None, None, code="k"),

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from luoyang_metrics.errors import UsageError
-from luoyang_metrics.model import COLUMNS, Row
+from luoyang_metrics.model import COLUMNS, Row, row_columns
 from luoyang_metrics.writing import TableWriter, neutralize, rows_to_frame, schema, write_table
 
 TEXT_COLUMNS = [c for c in COLUMNS if c not in ("year", "line", "value")]
@@ -329,3 +329,64 @@ def test_abort_without_previous_file_leaves_nothing(tmp_path: Path) -> None:
     writer.abort()
     writer.abort()  # idempotent
     assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- whole-batch CSV path
+
+
+def short_row(line: int, **changes: object) -> Row:
+    return make_row(**{"line": line, "source": "s.txt", "evidence": "e", **changes})
+
+
+def test_row_columns_are_lists_in_column_order() -> None:
+    assert row_columns([]) == [[] for _ in COLUMNS]
+    assert row_columns(ROWS[:2], ("line", "value", "unit")) == [[17, 17], [250.9, 5.4], ["亿元", "%"]]
+    assert row_columns(ROWS)[COLUMNS.index("evidence")] == [r.evidence for r in ROWS]
+
+
+def test_csv_bytes_of_a_batch_mixing_cr_rows_keep_order(tmp_path: Path) -> None:
+    path = tmp_path / "out.csv"
+    with TableWriter(path) as writer:
+        writer.write([
+            short_row(1),
+            short_row(2, evidence="a\rb"),
+            short_row(3, rule="\rr"),
+            short_row(4, region="", evidence='x,"y"\nz', value=509.0),
+            short_row(5, raw="=1", unit="-", indicator="+g", kind="@k", qualifier="\tq"),
+        ])
+        writer.write([short_row(6, raw="c\r"), short_row(7)])
+        writer.write([])
+    plain = "2020,Y,洛阳高新区,gdp,地区生产总值,250.9,亿元,actual,eq,s.txt,{},250.9亿元,e,gdp.level\n"
+    quoted = '2020,"Y","洛阳高新区","gdp","地区生产总值",250.9,"亿元","actual","eq","s.txt",{},{},{},{}\n'
+    expected = (
+        "\ufeff" + ",".join(COLUMNS) + "\n"
+        + plain.format(1)
+        + quoted.format(2, '"250.9亿元"', '"a\rb"', '"gdp.level"')
+        + quoted.format(3, '"250.9亿元"', '"e"', "\"'\rr\"")
+        + '2020,Y,,gdp,地区生产总值,509.0,亿元,actual,eq,s.txt,4,250.9亿元,"x,""y""\nz",gdp.level\n'
+        + "2020,Y,洛阳高新区,'+g,地区生产总值,250.9,'-,'@k,'\tq,s.txt,5,'=1,e,gdp.level\n"
+        + quoted.format(6, '"c\r"', '"e"', '"gdp.level"')
+        + plain.format(7)
+    )
+    assert path.read_bytes() == expected.encode()
+
+
+def test_missing_csv_cell_names_the_first_in_row_order(tmp_path: Path) -> None:
+    path = tmp_path / "out.csv"
+    with pytest.raises(ValueError, match="^missing value in column rule$"):
+        write_table([make_row(), make_row(rule=None), make_row(year=None)], path)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="^missing value in column value$"):
+        write_table([make_row(raw="a\rb"), make_row(value=None)], path)  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_csv_cells_of_an_unexpected_type_are_written_as_before(tmp_path: Path) -> None:
+    # Not a valid Row, but the per-row path has always printed such cells: kept, not crashed.
+    path = tmp_path / "out.csv"
+    write_table([short_row(1, region=5, value="=1"), short_row(2)], path)  # type: ignore[arg-type]
+    assert read_csv_text(path)[1:] == [
+        ["2020", "Y", "5", "gdp", "地区生产总值", "'=1", "亿元", "actual", "eq", "s.txt", "1", "250.9亿元", "e",
+         "gdp.level"],
+        ["2020", "Y", "洛阳高新区", "gdp", "地区生产总值", "250.9", "亿元", "actual", "eq", "s.txt", "2", "250.9亿元",
+         "e", "gdp.level"],
+    ]
