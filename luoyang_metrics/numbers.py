@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_left
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -562,30 +563,36 @@ def _mention(text: str, m: regex.Match[str], units: UnitTable, openers: list[int
                          _qualifier(groups, units, base), text[start:end])
 
 
-def find_numbers(text: str, units: UnitTable) -> list[NumberMention]:
-    """Every number with a unit in ``text``, sorted by start and non-overlapping."""
+def find_numbers(text: str, units: UnitTable, spans: Sequence[tuple[int, int]] | None = None) -> list[NumberMention]:
+    """Every number with a unit in ``text``, sorted by start and non-overlapping.
+
+    ``spans`` (sorted, disjoint sentences) restricts the search to them: the numbers found
+    are those of the whole text that lie in them (a figure never crosses a sentence end).
+    """
     openers = _opening_quotes(text)
     mentions: list[NumberMention] = []
-    pos: int | None = 0
-    while pos is not None:
-        pos = _scan(text, pos, units, openers, mentions)
+    for lo, hi in [(0, len(text))] if spans is None else spans:
+        pos: int | None = lo
+        while pos is not None:
+            pos = _scan(text, pos, hi, units, openers, mentions)
     return mentions
 
 
 _NUM = _GROUPS.index("num") + 1
 
 
-def _scan(text: str, pos: int, units: UnitTable, openers: list[int], mentions: list[NumberMention]) -> int | None:
-    """Append the mentions from ``pos`` on; return where to go on when the fast engine's match
-    had to be redone by the exact pattern (None when the text is done)."""
+def _scan(text: str, pos: int, endpos: int, units: UnitTable, openers: list[int],
+          mentions: list[NumberMention]) -> int | None:
+    """Append the mentions in [pos, endpos); return where to go on when the fast engine's match
+    had to be redone by the exact pattern (None when the span is done)."""
     range_chars = units.range_chars
-    for m in units.fast.finditer(text, pos):
+    for m in units.fast.finditer(text, pos, endpos):
         ns = m.start(_NUM)
         if ns > 0 and (text[ns - 1] in range_chars and units.range_before.match(text, ns)
                        or text[ns] in "-−" and units.minus_before.match(text, ns)):
             # A look-behind the fast pattern leaves out applies here: the exact pattern
             # says what, if anything, starts at this position.
-            exact = units.pattern.match(text, m.start())
+            exact = units.pattern.match(text, m.start(), endpos)
             if exact is None:
                 return m.start() + 1
             mention = _mention(text, exact, units, openers)

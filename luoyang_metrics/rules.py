@@ -137,6 +137,9 @@ class RuleSet:
     group_rules: dict[str, tuple[Rule, ...]]
     anchor_index: AnchorIndex | None
     after_rules: tuple[Rule, ...]
+    # A sentence without a rule phrase yields a row only through ``after_rules``, and then
+    # holds one of these words (see ``_number_words``); None: any sentence may.
+    number_words: frozenset[str] | None
     version: str
     notices: tuple[str, ...] = field(default=())
     timeout: float = 1.0
@@ -316,6 +319,7 @@ def load_rules(extra_dirs: Sequence[Path] = (), base_dir: Path | None = None, ti
         raise RuleError("\n".join(problems))
 
     anchor_re, group_rules = _combine_anchors(rules)
+    after_rules = tuple(r for r in rules.values() if r.after is not None or r.unit_word is not None)
     return RuleSet(
         indicators=indicators,
         rules=rules,
@@ -325,7 +329,8 @@ def load_rules(extra_dirs: Sequence[Path] = (), base_dir: Path | None = None, ti
         anchor_re=anchor_re,
         group_rules=group_rules,
         anchor_index=_anchor_index(group_rules),
-        after_rules=tuple(r for r in rules.values() if r.after is not None or r.unit_word is not None),
+        after_rules=after_rules,
+        number_words=_number_words(after_rules, units),
         version=digest.hexdigest()[:16],
         notices=tuple(notices),
         timeout=timeout,
@@ -440,6 +445,21 @@ def _combine_anchors(rules: dict[str, Rule]) -> tuple[regex.Pattern[str] | None,
     return regex.compile(prefiltered("|".join(alts)), regex.POSIX | regex.V0), groups
 
 
+def _number_words(after_rules: tuple[Rule, ...], units: UnitTable) -> frozenset[str] | None:
+    """What a sentence must hold for a rule without a phrase to claim a figure in it: the units
+    its ``unit_word`` accepts, and the prefix words and phrases standing for those units. None
+    when such a rule accepts any unit (an ``after`` phrase alone)."""
+    words: set[str] = set()
+    for rule in after_rules:
+        if rule.unit_word is None:
+            return None
+        fits = {u for u in units.units if rule.unit_word.fullmatch(u)}
+        words |= fits
+        words |= {w for w, u in units.prefix_units.items() if u in fits}
+        words |= {w for w, p in units.phrases.items() if p.unit in fits}
+    return frozenset(words)
+
+
 def _anchor_index(group_rules: dict[str, tuple[Rule, ...]]) -> AnchorIndex | None:
     """The index over the groups of ``_combine_anchors``, in the same order (which breaks ties
     between equally long phrases as the combined pattern does); None when some phrase's
@@ -449,9 +469,12 @@ def _anchor_index(group_rules: dict[str, tuple[Rule, ...]]) -> AnchorIndex | Non
     rules: list[tuple[Rule, ...]] = []
     for gi, group in enumerate(group_rules.values()):
         first = group[0]
-        if first.starts is None or not first.starts:
+        # Three characters when they are few enough: 社会 and 经济 are everywhere in prose,
+        # 社会消 and 经济总 are not.
+        starts = first_strings(first.anchor_source, 3) or first.starts
+        if not starts:
             return None
-        for start in first.starts:
+        for start in starts:
             by_start.setdefault(start, []).append(gi)
         patterns.append(regex.compile(first.anchor_source, regex.POSIX | regex.V0))
         rules.append(group)

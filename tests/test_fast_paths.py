@@ -9,6 +9,8 @@ Chinese numerals, units, range dashes, minus signs, qualifiers, phrase fragments
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import regex
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -16,9 +18,12 @@ from hypothesis import strategies as st
 from luoyang_metrics.matching import Anchor, find_anchors
 from luoyang_metrics.normalize import Span, all_sentences, clause_start, sentences
 from luoyang_metrics.numbers import _mention, _opening_quotes, find_numbers
+from luoyang_metrics.pipeline import analyse
 from luoyang_metrics.prefilter import scanner
 from luoyang_metrics.rules import RuleSet
 
+ROOT = Path(__file__).resolve().parent.parent
+DATA, SEEDS = ROOT / "tests" / "data", ROOT / "seeds"
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Pieces that combine into the hard cases: ranges (6%-7%, 3至5个), a minus after a unit
@@ -103,3 +108,34 @@ def test_clause_start_is_after_the_last_break(text: str, lo: int, pos: int) -> N
     for breaks in (",;:。!?\n", ",;:", ",;"):
         expected = max([lo] + [text.rfind(ch, lo, pos) + 1 for ch in breaks])
         assert clause_start(text, lo, pos, breaks) == expected
+
+
+@SETTINGS
+@given(text=texts)
+@example(text="常住人口720万人口,增长1%。全年地区生产总值5100亿元。新增5家")
+def test_numbers_in_some_sentences_are_those_of_the_whole_text(rs: RuleSet, text: str) -> None:
+    sents = all_sentences(text)
+    spans = [(s.start, s.end) for s in sents[::2]]
+    whole = find_numbers(text, rs.units)
+    assert find_numbers(text, rs.units, spans) == [n for n in whole if any(a <= n.start < b for a, b in spans)]
+
+
+READING = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@READING
+@given(text=texts)
+@example(text="2023年,全县常住人口72.5万人口,地区生产总值5100亿元,增长3%;新增企业5家。")
+def test_reading_only_claimable_sentences_gives_the_same_rows(rs: RuleSet, text: str) -> None:
+    text = "2023年嵩县统计公报\n" + text
+    assert analyse(text, rs, every_number=False).rows == analyse(text, rs, every_number=True).rows
+
+
+def test_reading_only_claimable_sentences_gives_the_same_rows_on_the_reports(rs: RuleSet) -> None:
+    reports = sorted(DATA.glob("dev/docs/*.txt")) + sorted(SEEDS.glob("*.txt"))
+    assert len(reports) == 9
+    for path in reports:
+        text = path.read_text(encoding="utf-8")
+        fast, full = analyse(text, rs, every_number=False), analyse(text, rs, every_number=True)
+        assert fast.rows == full.rows and fast.rows, path.name
+        assert set(fast.numbers) <= set(full.numbers)
