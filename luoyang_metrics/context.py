@@ -16,10 +16,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import regex
+
 from .normalize import Normalized, Span, clause_start
 from .regions import Region
 from .rules import Grammar, RuleSet
 
+# What str.isdigit() accepts (decimal digits and the likes of superscripts), in one search
+# (the regex module may know a few digits newer than Python's own tables).
+_DIGIT = regex.compile(r"[\p{Numeric_Type=Decimal}\p{Numeric_Type=Digit}]")
 YEAR_LEAD = 16  # a paragraph "names a year" when one stands in its first characters
 REGION_SCAN = 4000  # a report says what it is about in its opening; scanning further only costs time
 
@@ -322,7 +327,7 @@ def _opening_clause(text: str, sent: Span) -> tuple[int, bool]:
     """Where the sentence's opening clause ends (its first , or ;) and whether it holds a digit."""
     ends = [k for k in (text.find(c, sent.start, sent.end) for c in ",;") if k >= 0]
     end = min(ends, default=sent.end)
-    return end, any(ch.isdigit() for ch in text[sent.start:end])
+    return end, _DIGIT.search(text, sent.start, end) is not None
 
 
 def _kind_words(text: str, lo: int, hi: int, family_words, rs: RuleSet) -> Decision | None:  # noqa: ANN001

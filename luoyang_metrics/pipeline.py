@@ -7,7 +7,7 @@ import csv
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from . import context as ctx
 from . import reading
@@ -26,8 +26,7 @@ if TYPE_CHECKING:
 MANIFEST = "reports.csv"
 
 
-@dataclass(frozen=True, slots=True)
-class Trace:
+class Trace(NamedTuple):
     """Why a row came out as it did (for ``explain``)."""
 
     claim: Claim
