@@ -10,7 +10,7 @@ enumerations with 分别 and distributive 各 share numbers among several phrase
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from functools import partial
 from typing import NamedTuple
@@ -82,26 +82,25 @@ def _indexed_anchors(text: str, windows: list[tuple[int, int]], index: AnchorInd
         prev = groups_at.get(start)
         # a one- and a two-character start at the same place: try the groups of both, in order
         groups_at[start] = groups if prev is None else tuple(sorted({*prev, *groups}))
-    starts = sorted(groups_at)
+    win_starts = [lo for lo, _ in windows]
     out: list[Anchor] = []
-    k, n = 0, len(starts)
     patterns, rules = index.patterns, index.rules
-    for lo, hi in windows:
-        k = bisect_left(starts, lo, k)
-        free = lo
-        while k < n and starts[k] < hi:
-            pos = starts[k]
-            k += 1
-            if pos < free:
-                continue
-            end, best = -1, -1
-            for g in groups_at[pos]:
-                m = patterns[g].match(text, pos, hi, timeout=timeout)
-                if m is not None and m.end() > end:
-                    end, best = m.end(), g
-            if best >= 0:
-                out.append(Anchor(pos, end, rules[best]))
-                free = end
+    free = 0  # a phrase found ends here; the scan of its window goes on after it
+    for pos in sorted(groups_at):
+        if pos < free:
+            continue
+        w = bisect_right(win_starts, pos) - 1
+        if w < 0 or pos >= windows[w][1]:
+            continue  # not in a window (between sentences, or in one left out)
+        hi = windows[w][1]
+        end, best = -1, -1
+        for g in groups_at[pos]:
+            m = patterns[g].match(text, pos, hi, timeout=timeout)
+            if m is not None and m.end() > end:
+                end, best = m.end(), g
+        if best >= 0:
+            out.append(Anchor(pos, end, rules[best]))
+            free = end
     return out
 
 
@@ -157,12 +156,16 @@ def _match_sentence(text: str, s: Span, nums: Sequence[NumberMention], ancs: Seq
                     rs: RuleSet, group_counter: list[int]) -> list[Claim]:
     out: list[Claim] = []
     consumed: set[int] = set()
-    head_end = _first_clause_end(text, s)
-    multi_head = rs.grammar.multi_year.search(text, s.start, head_end) is not None
+    g = rs.grammar
+    # A multi-year span ("三年来", "2021-2023年") in the opening clause or the figure's own
+    # clause. When the pattern's matches do not depend on what surrounds them, a sentence
+    # without one anywhere has none in any clause: one search settles the common case.
+    multi = not g.multi_year_local or g.multi_year.search(text, s.start, s.end) is not None
+    multi_head = multi and g.multi_year.search(text, s.start, _first_clause_end(text, s)) is not None
     for i, n in enumerate(nums):
         if i in consumed:
             continue
-        if multi_head or rs.grammar.multi_year.search(text, clause_start(text, s.start, n.start), n.start):
+        if multi_head or multi and g.multi_year.search(text, clause_start(text, s.start, n.start), n.start):
             continue
         new = (_after(text, n, rs)
                or _reference(text, s, n, out, rs)
@@ -268,9 +271,12 @@ def _after(text: str, n: NumberMention, rs: RuleSet) -> list[Claim]:
     """Numbers that name their indicator themselves: by their unit word or what follows."""
     for rule in rs.after_rules:
         end = n.end
-        fits = partial(_unit_fits, rule, n.unit, rs)
-        if rule.unit_word is not None and not rs.recall(("unit", rule.id, n.unit), fits):
-            continue
+        if rule.unit_word is not None:
+            fits = rs.memo.get(("unit", rule.id, n.unit))
+            if fits is None:
+                fits = rs.recall(("unit", rule.id, n.unit), partial(_unit_fits, rule, n.unit, rs))
+            if not fits:
+                continue
         if rule.after is not None:
             m = rule.after.match(text, n.end, timeout=rs.timeout)
             if m is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +42,7 @@ def row_columns(rows: Sequence[Row], names: Sequence[str] = COLUMNS) -> list[lis
     return [list(map(attrgetter(name), rows)) for name in names]
 
 
-@dataclass(frozen=True, slots=True)
-class NumberMention:
+class NumberMention(NamedTuple):
     """A number with a unit, found once in the normalized text.
 
     Offsets index the normalized text. ``start`` is where the numeral begins;

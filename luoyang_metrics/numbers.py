@@ -557,7 +557,6 @@ def _mention(text: str, m: regex.Match[str], units: UnitTable, openers: list[int
     if found is None:
         return None
     value, unit, base = found
-    # Positional: keyword arguments cost a third more in the frozen dataclass __init__.
     # Order: start, end, qual_start, value, unit, dimension, qualifier, raw.
     return NumberMention(start, end, qual_start, value, unit, units.dimensions[unit],
                          _qualifier(groups, units, base), text[start:end])

@@ -85,6 +85,41 @@ def scanner(pattern: regex.Pattern[str], source: str) -> Scanner:
     return Scanner(pattern, None if not starts else ahocorasick_rs.AhoCorasick(sorted(starts)))
 
 
+def is_local(pattern: str) -> bool:
+    """Whether a match of ``pattern`` is a match wherever its text stands: no look-around,
+    anchor or back-reference. Then a text without a match has none in any part of it either.
+    False when unknown (a pattern in syntax the standard parser does not read)."""
+    try:
+        tree = P.parse(pattern)
+    except Exception:  # noqa: BLE001 - the `regex` dialect may have syntax `re` lacks
+        return False
+    return _local(list(tree))
+
+
+_CONTEXT_OPS = frozenset({C.ASSERT, C.ASSERT_NOT, C.AT, C.GROUPREF, C.GROUPREF_EXISTS})
+
+
+def _local(items: list) -> bool:
+    for op, av in items:
+        if op in _CONTEXT_OPS:
+            return False
+        if op is C.BRANCH:
+            if not all(_local(list(alt)) for alt in av[1]):
+                return False
+        elif op is C.SUBPATTERN:
+            if not _local(list(av[-1])):
+                return False
+        elif op is C.ATOMIC_GROUP:
+            if not _local(list(av)):
+                return False
+        elif op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
+            if not _local(list(av[2])):
+                return False
+        elif op not in (C.LITERAL, C.NOT_LITERAL, C.IN, C.ANY):
+            return False
+    return True
+
+
 def first_strings(pattern: str, k: int = 2) -> frozenset[str] | None:
     """The strings of up to ``k`` characters every match starts with, or None when unknown."""
     try:

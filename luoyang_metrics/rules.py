@@ -22,7 +22,7 @@ import yaml
 
 from .errors import RuleError
 from .numbers import UnitTable, load_units, unit_scale
-from .prefilter import Scanner, first_strings, prefiltered, scanner
+from .prefilter import Scanner, first_strings, is_local, prefiltered, scanner
 from .regions import Gazetteer
 
 SPECIAL_FILES = frozenset({"grammar.yaml", "units.yaml", "regions.yaml"})
@@ -103,6 +103,7 @@ class Grammar:
     carry_gap: regex.Pattern[str]
     not_growth: regex.Pattern[str]
     multi_year: regex.Pattern[str]
+    multi_year_local: bool  # its matches do not depend on the text around them (prefilter.is_local)
     level_carry: regex.Pattern[str]
     growth_after: regex.Pattern[str]
     total_carry: regex.Pattern[str]
@@ -539,6 +540,7 @@ def _load_grammar(path: Path, problems: list[str]) -> Grammar:
     rel_re = regex.compile("|".join(sorted(map(regex.escape, rel), key=len, reverse=True)))
     return Grammar(
         max_gap=max_gap,
+        multi_year_local=is_local(g["multi_year"]),
         relative_years=rel,
         relative_year_re=rel_re,
         periods=periods,  # type: ignore[arg-type]
