@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import regex
 
-from luoyang_metrics.prefilter import first_chars, prefiltered
+from luoyang_metrics.prefilter import first_chars, is_local, prefiltered
 
 
 @pytest.mark.parametrize(
@@ -50,3 +50,10 @@ def test_shipped_scans_match_without_prefilter(rs, root):
     pattern = rs.anchor_re.pattern
     plain = re_.compile(pattern[pattern.index("))(?:") + 2:], re_.POSIX)
     assert [m.span() for m in rs.anchor_re.finditer(text)] == [m.span() for m in plain.finditer(text)]
+
+
+def test_is_local_only_without_look_around_anchor_or_back_reference() -> None:
+    local = ["年均", r"[二三四]年(?:来|间)", r"(?:19|20)\d{2}[-至](?:19|20)?\d{2}年", "a(?:b|c)*d"]
+    contextual = ["(?<!行动)计划", "计划(?!执行)", "^年", "年$", r"\b年", r"(年)\1", r"\p{Han}年"]
+    assert [is_local(p) for p in local] == [True] * len(local)
+    assert [is_local(p) for p in contextual] == [False] * len(contextual)
