@@ -20,9 +20,8 @@ import os
 import secrets
 import stat
 from collections.abc import Iterable, Sequence
-from itertools import islice
 from pathlib import Path
-from types import TracebackType
+from types import SimpleNamespace, TracebackType
 from typing import IO, TYPE_CHECKING, Any
 
 from luoyang_metrics.errors import UsageError
@@ -47,6 +46,11 @@ _FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_FIRST_CHARS = frozenset(_FORMULA_TRIGGERS)
 # What the numeric columns hold in a well-formed batch; csv prints these as they are.
 _NUMBER_TYPES = frozenset({int, float})
+# What makes the csv module quote a cell with our dialect under QUOTE_MINIMAL: the delimiter,
+# the quote character and the line terminator (no escape character is set). Python 3.11 does
+# not count a "\r" outside the line terminator; rows with one are written by the csv module
+# itself (see TableWriter). An empty cell is left bare, as csv does in a row of several cells.
+_QUOTED_CHARS = (",", '"', "\n")
 
 
 def _arrow_type(column: str) -> pa.DataType:
@@ -181,7 +185,7 @@ class TableWriter:
         if not rows:
             return
         if self._csv is not None:
-            prepared = _csv_columns(row_columns(rows))
+            prepared = _csv_fields(row_columns(rows))
             if prepared is None:
                 # A cell not of its column's type (None included): the per-row path writes
                 # such a batch as it always has, and names the first missing value in row order.
@@ -190,7 +194,9 @@ class TableWriter:
                     has_cr = any(isinstance(c, str) and "\r" in c for c in cells)
                     (self._csv_quote_text if has_cr else self._csv).writerow(cells)
             else:
-                _write_csv_rows(self._csv, self._csv_quote_text, *prepared)
+                # One string for the whole batch: the csv module's per-row writerow and
+                # per-row text-file write cost more than building the lines here.
+                self._file.write(_csv_text(*prepared, rows))
         else:
             assert self._parquet is not None
             table = _arrow_table(rows)
@@ -316,11 +322,22 @@ def _neutralize_column(column: list[str]) -> list[str]:
     return [("'" + text) if text and text[0] in _FORMULA_FIRST_CHARS else text for text in column]
 
 
-def _csv_columns(columns: list[list[Any]]) -> tuple[list[list[Any]], list[int]] | None:
-    """The batch's columns as CSV cells, and the indices (ascending) of the rows having a CR in
-    a text cell; None when some cell is not of its column's type, so the caller takes the
-    per-row path, which is the reference behaviour for such cells."""
-    cells: list[list[Any]] = []
+def _quote_column(column: list[str]) -> list[str]:
+    """The cells of a text column as QUOTE_MINIMAL writes them: in double quotes, quotes
+    doubled, when a cell holds a delimiter, quote or line end; else as they are."""
+    # `in` tests of the _QUOTED_CHARS, not a regex: a C-level scan each, no function call per cell.
+    return [
+        '"' + text.replace('"', '""') + '"' if ("," in text or '"' in text or "\n" in text) else text
+        for text in column
+    ]
+
+
+def _csv_fields(columns: list[list[Any]]) -> tuple[list[list[str]], list[int]] | None:
+    """The batch's columns as the text of their CSV fields (numbers as ``str`` prints them, text
+    neutralized and quoted as the plain csv writer does), and the indices (ascending) of the rows
+    having a CR in a text cell; None when some cell is not of its column's type, so the caller
+    takes the per-row path, which is the reference behaviour for such cells."""
+    fields: list[list[str]] = []
     cr_rows: set[int] = set()
     for name, column in zip(COLUMNS, columns, strict=True):
         if name in _TEXT_COLUMNS:
@@ -330,24 +347,38 @@ def _csv_columns(columns: list[list[Any]]) -> tuple[list[list[Any]], list[int]] 
                 return None
             if "\r" in joined:  # rare: only then look for the rows
                 cr_rows.update(i for i, text in enumerate(column) if "\r" in text)
-            cells.append(_neutralize_column(column))
+            cells = _neutralize_column(column)
+            if any(char in joined for char in _QUOTED_CHARS):  # else no cell needs quotes
+                cells = _quote_column(cells)
+            fields.append(cells)
         elif set(map(type, column)) <= _NUMBER_TYPES:
-            cells.append(column)
+            # What csv writes for an int or a float (repr, e.g. "509.0", "1e-05", "nan").
+            fields.append(list(map(str, column)))
         else:
             return None
-    return cells, sorted(cr_rows)
+    return fields, sorted(cr_rows)
 
 
-def _write_csv_rows(plain: Any, quote_text: Any, columns: list[list[Any]], cr_rows: list[int]) -> None:
-    """Write the rows held in ``columns`` in order: those at ``cr_rows`` (ascending) with the
-    ``quote_text`` writer, runs of the others in one ``writerows`` call each."""
-    rows = zip(*columns, strict=True)
-    done = 0
-    for index in cr_rows:
-        plain.writerows(islice(rows, index - done))
-        quote_text.writerow(next(rows))
-        done = index + 1
-    plain.writerows(rows)
+def _csv_text(fields: list[list[str]], cr_rows: list[int], rows: Sequence[Row]) -> str:
+    """The batch as the ``TableWriter`` csv writers write it, rows in order, each ending in
+    ``"\n"``: the rows at ``cr_rows`` (ascending) as the QUOTE_NONNUMERIC writer does, the
+    others joined from ``fields``."""
+    lines = list(map(",".join, zip(*fields, strict=True)))
+    if cr_rows:
+        cr_cells = (_csv_cells(rows[i]) for i in cr_rows)
+        for i, line in zip(cr_rows, _csv_lines(cr_cells, csv.QUOTE_NONNUMERIC), strict=True):
+            lines[i] = line.removesuffix("\n")  # the line end comes from the join below
+    lines.append("")  # so that the last row ends with "\n" too
+    return "\n".join(lines)
+
+
+def _csv_lines(rows: Iterable[Sequence[Any]], quoting: int) -> list[str]:
+    """Each row as the csv module writes it with the ``TableWriter`` dialect and ``quoting``."""
+    lines: list[str] = []
+    # A writer hands each row to ``write`` in one call, line end included.
+    writer = csv.writer(SimpleNamespace(write=lines.append), lineterminator="\n", quoting=quoting)
+    writer.writerows(rows)
+    return lines
 
 
 def _arrow_table(rows: Sequence[Row]) -> pa.Table:

@@ -167,6 +167,18 @@ def test_unwritable_cache_is_not_an_error(tmp_path) -> None:
     assert RowCache(blocker).get("ab" * 32, "a.txt") is None
 
 
+def test_put_makes_folders_on_demand_and_again_when_deleted(tmp_path) -> None:
+    cache = RowCache(tmp_path / "cache")
+    key, other = "ab" + "0" * 62, "ab" + "1" * 62
+    assert cache.put(key, [_row()], ["w"])
+    assert cache.path(key).read_bytes() == encode_entry([_row()], ["w"])
+    shutil.rmtree(tmp_path / "cache")                       # deleted during a run: made again
+    assert cache.put(other, [_row(line=9)])
+    hit = cache.get(other, "x.txt")
+    assert hit is not None and hit.rows == [_row(line=9, source="x.txt")]
+    assert [p.name for p in cache.path(other).parent.iterdir()] == [cache.path(other).name]  # no temp file left
+
+
 def test_results_come_in_file_order_with_a_bounded_window() -> None:
     items: list[Task | Outcome] = []
     for i in range(23):

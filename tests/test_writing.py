@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 import os
 import stat
 from pathlib import Path
@@ -390,3 +391,75 @@ def test_csv_cells_of_an_unexpected_type_are_written_as_before(tmp_path: Path) -
         ["2020", "Y", "洛阳高新区", "gdp", "地区生产总值", "250.9", "亿元", "actual", "eq", "s.txt", "2", "250.9亿元",
          "e", "gdp.level"],
     ]
+
+
+# --------------------------------------------------------------------------- CSV text built without the csv module
+
+
+def csv_module_lines(rows: list[Row]) -> str:
+    """What the csv module writes for ``rows`` with the TableWriter dialect, row by row: the
+    reference the batch path must match byte for byte."""
+    out = io.StringIO()
+    plain = csv.writer(out, lineterminator="\n")
+    quote_text = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
+    for row in rows:
+        cells = [neutralize(v) if isinstance(v, str) else v for v in dataclasses.astuple(row)]
+        (quote_text if any(isinstance(c, str) and "\r" in c for c in cells) else plain).writerow(cells)
+    return out.getvalue()
+
+
+def test_csv_bytes_of_a_batch_mixing_plain_and_quoted_rows_keep_order(tmp_path: Path) -> None:
+    path = tmp_path / "out.csv"
+    with TableWriter(path) as writer:
+        writer.write([
+            short_row(1),
+            short_row(2, evidence="增长5.4%, 居全市第一"),
+            short_row(3, region="", unit="", evidence=""),
+            short_row(4, raw='"250.9"', evidence="a\nb"),
+            short_row(5, evidence="x,\r"),
+            short_row(6, evidence="=1,2", indicator=" g"),
+        ])
+        writer.write([short_row(7, rule='r"'), short_row(8)])
+    plain = "2020,Y,洛阳高新区,gdp,地区生产总值,250.9,亿元,actual,eq,s.txt,{},250.9亿元,e,gdp.level\n"
+    expected = (
+        "\ufeff" + ",".join(COLUMNS) + "\n"
+        + plain.format(1)
+        + '2020,Y,洛阳高新区,gdp,地区生产总值,250.9,亿元,actual,eq,s.txt,2,250.9亿元,"增长5.4%, 居全市第一",gdp.level\n'
+        + "2020,Y,,gdp,地区生产总值,250.9,,actual,eq,s.txt,3,250.9亿元,,gdp.level\n"
+        + '2020,Y,洛阳高新区,gdp,地区生产总值,250.9,亿元,actual,eq,s.txt,4,"""250.9""","a\nb",gdp.level\n'
+        + '2020,"Y","洛阳高新区","gdp","地区生产总值",250.9,"亿元","actual","eq","s.txt",5,"250.9亿元","x,\r",'
+        + '"gdp.level"\n'
+        + "2020,Y,洛阳高新区, g,地区生产总值,250.9,亿元,actual,eq,s.txt,6,250.9亿元,\"'=1,2\",gdp.level\n"
+        + '2020,Y,洛阳高新区,gdp,地区生产总值,250.9,亿元,actual,eq,s.txt,7,250.9亿元,e,"r"""\n'
+        + plain.format(8)
+    )
+    assert path.read_bytes() == expected.encode()
+
+
+FLOATS = [0.1 + 0.2, 509.0, -0.0, 0.0, 1e-05, 1e-07, 0.0001, 1e15, 1e16, 1e22, 123456789012345678.0,
+          float("nan"), float("inf"), float("-inf"), 5e-324, 1.7976931348623157e308, -2.6]
+
+
+def test_csv_numbers_are_written_as_the_csv_module_writes_them(tmp_path: Path) -> None:
+    path = tmp_path / "out.csv"
+    rows = [short_row(i, value=v) for i, v in enumerate(FLOATS)]
+    rows += [short_row(10**30, year=-1, value=3), short_row(0, year=2**63)]  # ints are printed as str() does
+    write_table(rows, path)
+    data = path.read_text(encoding="utf-8-sig")
+    assert data == ",".join(COLUMNS) + "\n" + csv_module_lines(rows)
+    values = [line.split(",")[COLUMNS.index("value")] for line in data.splitlines()[1:len(FLOATS) + 1]]
+    assert values == ["0.30000000000000004", "509.0", "-0.0", "0.0", "1e-05", "1e-07", "0.0001", "1000000000000000.0",
+                      "1e+16", "1e+22", "1.2345678901234568e+17", "nan", "inf", "-inf", "5e-324",
+                      "1.7976931348623157e+308", "-2.6"]
+
+
+def test_csv_batch_equals_the_csv_module_for_tricky_cells(tmp_path: Path) -> None:
+    cells = ["", " ", ",", '"', "\n", "\r", "\r\n", 'a,"b"\nc', "=1", "+1", "-1", "@a", "\ta", "\ra", "'a", " =1",
+             "\x00", "\u2028", "洛阳，高新区", "\\"]
+    rows = [make_row(**{column: text}) for text in cells for column in TEXT_COLUMNS]
+    rows += [make_row(**dict.fromkeys(TEXT_COLUMNS, text)) for text in cells]
+    path = tmp_path / "out.csv"
+    with TableWriter(path) as writer:
+        for start in range(0, len(rows), 97):  # batch edges fall on varied rows
+            writer.write(rows[start:start + 97])
+    assert path.read_bytes() == ("\ufeff" + ",".join(COLUMNS) + "\n" + csv_module_lines(rows)).encode()
