@@ -217,32 +217,44 @@ def _last_between(offsets: list[int], lo: int, hi: int) -> int | None:
     return k if k >= 0 and offsets[k] >= lo else None
 
 
-def resolve_year(text: str, sent: Span, para: Span, pos: int, scopes: Scopes, para_idx: int,
-                 info: ReportInfo, rs: RuleSet) -> Decision:
-    k = _last_between(scopes.year_at, sent.start, pos)
-    if k is not None:
-        return Decision(*scopes.years[k])
+class Setting(NamedTuple):
+    """What every figure of one sentence shares: the sentence, and the year and period a figure
+    takes when none is named before it in the sentence itself."""
+
+    sent: Span
+    year: Decision
+    period: Decision
+
+
+def sentence_setting(scopes: Scopes, sent: Span, para: Span, para_idx: int, info: ReportInfo) -> Setting:
     # an earlier sentence of the same paragraph that opens with a year
     k = _last_between(scopes.opening_at, para.start, sent.start)
     if k is not None:
-        return Decision(scopes.opening_years[k], "an earlier sentence of the paragraph")
-    scoped = scopes.scope_year[para_idx]
-    if scoped:
-        return Decision(scoped[0], scoped[1])
-    return Decision(info.year, "the report's year")
-
-
-def resolve_period(scopes: Scopes, sent: Span, para: Span, pos: int, info: ReportInfo) -> Decision:
-    k = _last_between(scopes.period_at, sent.start, pos)
-    if k is not None:
-        period, phrase = scopes.periods[k]
-        return Decision(period, f"'{phrase}' in the sentence")
+        year = Decision(scopes.opening_years[k], "an earlier sentence of the paragraph")
+    else:
+        scoped = scopes.scope_year[para_idx]
+        year = Decision(scoped[0], scoped[1]) if scoped else Decision(info.year, "the report's year")
     # "1-9月,全市规上工业增加值同比增长6.3%。固定资产投资同比增长8.2%。": the paragraph's period
     k = _last_between(scopes.opening_period_at, para.start, sent.start)
     if k is not None:
         period, phrase = scopes.opening_periods[k]
-        return Decision(period, f"'{phrase}' opening an earlier sentence of the paragraph")
-    return Decision(info.period, "the report's period")
+        in_para = Decision(period, f"'{phrase}' opening an earlier sentence of the paragraph")
+    else:
+        in_para = Decision(info.period, "the report's period")
+    return Setting(sent, year, in_para)
+
+
+def resolve_year(scopes: Scopes, setting: Setting, pos: int) -> Decision:
+    k = _last_between(scopes.year_at, setting.sent.start, pos)
+    return Decision(*scopes.years[k]) if k is not None else setting.year
+
+
+def resolve_period(scopes: Scopes, setting: Setting, pos: int) -> Decision:
+    k = _last_between(scopes.period_at, setting.sent.start, pos)
+    if k is None:
+        return setting.period
+    period, phrase = scopes.periods[k]
+    return Decision(period, f"'{phrase}' in the sentence")
 
 
 def resolve_region(text: str, sent: Span, anchor_start: int, region_at: tuple[int, int] | None,

@@ -93,10 +93,15 @@ def analyse(text: str, rs: RuleSet, source: str = "<text>", year: int | None = N
     rows: list[Row] = []
     traces: list[Trace] = []
     no_year = no_region = 0
-    evidence: dict[int, str] = {}  # one sentence often carries several figures
+    # One sentence often carries several figures: what they share is worked out once.
+    settings: dict[int, tuple[ctx.Setting, str]] = {}
     memo: dict = {}
     for c in claims:
-        traced = _to_row(c, norm, sents, sent_starts, scopes, info, rs, source, evidence, memo)
+        k = max(0, bisect.bisect_right(sent_starts, c.number.start) - 1)
+        shared = settings.get(k)
+        if shared is None:
+            shared = settings[k] = _sentence(norm, sents[k], scopes, info)
+        traced = _to_row(c, norm, shared, scopes, info, rs, source, memo)
         if traced is None:
             continue
         if traced.row.year == 0:
@@ -112,15 +117,21 @@ def analyse(text: str, rs: RuleSet, source: str = "<text>", year: int | None = N
     return Extraction(rows, traces, info, norm, numbers, claims, problems)
 
 
-def _to_row(c: Claim, norm: Normalized, sents: list[Span], sent_starts: list[int], scopes: ctx.Scopes,
-            info: ctx.ReportInfo, rs: RuleSet, source: str, evidence: dict[int, str], memo: dict) -> Trace | None:
+def _sentence(norm: Normalized, sent: Span, scopes: ctx.Scopes, info: ctx.ReportInfo) -> tuple[ctx.Setting, str]:
+    """The sentence's shared context and its evidence text."""
+    para_idx = ctx.paragraph_of(sent.start, scopes.para_starts)
+    setting = ctx.sentence_setting(scopes, sent, norm.paragraphs[para_idx], para_idx, info)
+    return setting, norm.readable(sent.start, sent.end)
+
+
+def _to_row(c: Claim, norm: Normalized, shared: tuple[ctx.Setting, str], scopes: ctx.Scopes,
+            info: ctx.ReportInfo, rs: RuleSet, source: str, memo: dict) -> Trace | None:
     t = norm.text
     n = c.number
-    sent = sents[max(0, bisect.bisect_right(sent_starts, n.start) - 1)]
-    para_idx = ctx.paragraph_of(n.start, scopes.para_starts)
-    para = norm.paragraphs[para_idx]
-    year = ctx.resolve_year(t, sent, para, n.start, scopes, para_idx, info, rs)
-    period = ctx.resolve_period(scopes, sent, para, n.start, info)
+    setting, evidence = shared
+    sent = setting.sent
+    year = ctx.resolve_year(scopes, setting, n.start)
+    period = ctx.resolve_period(scopes, setting, n.start)
     region = ctx.resolve_region(t, sent, c.anchor_start, c.region_at, info, rs, memo)
     if c.via == "reference" and region.value is None:
         return None
@@ -148,7 +159,7 @@ def _to_row(c: Claim, norm: Normalized, sents: list[Span], sent_starts: list[int
         source,
         norm.line_of(n.start),
         norm.readable(n.start, c.raw_end if c.raw_end > 0 else n.end),
-        evidence.get(sent.start) or evidence.setdefault(sent.start, norm.readable(sent.start, sent.end)),
+        evidence,
         c.rule.id,
     )
     reasons = {"year": year.reason, "period": period.reason, "region": region.reason, "kind": kind.reason}
