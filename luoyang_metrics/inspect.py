@@ -32,6 +32,7 @@ STRATEGIES: dict[str, str] = {
     "share": "a 各 enumeration: every listed phrase gets this figure",
     "reference": "a reference region's own value, in brackets after 高于/低于…",
     "after": "the words after the number (or its unit word) name the indicator",
+    "parallel": "a clause opening with another place, giving the indicator of an earlier level of the sentence",
 }
 
 # Where a clause ends for the "words before" a figure. 、 is not here: list items are cut

@@ -37,7 +37,7 @@ class Claim(NamedTuple):
     measure: str            # level | growth | rate
     negative: bool
     anchor_start: int       # where the indicator phrase starts (subject search ends here)
-    via: str                # direct | carry | list | each | share | reference | after
+    via: str                # direct | carry | list | each | share | reference | after | parallel
     group: int = -1         # claims of one enumeration share a group
     item: Rule | None = None  # the rule whose indicators apply, when it differs from ``rule``
     region_at: tuple[int, int] | None = None  # a reference region named in the text
@@ -170,7 +170,8 @@ def _match_sentence(text: str, s: Span, nums: Sequence[NumberMention], ancs: Seq
         new = (_after(text, n, rs)
                or _reference(text, s, n, out, rs)
                or _direct(text, s, i, nums, ancs, rs, consumed, group_counter)
-               or _carry(text, i, nums, out, rs, consumed))
+               or _carry(text, i, nums, out, rs, consumed)
+               or _parallel(text, s, n, out, rs))
         out.extend(new)
     return out
 
@@ -371,30 +372,36 @@ def _enumeration(text: str, s: Span, i: int, nums: Sequence[NumberMention], ancs
     """"A、B和C分别增长x、y和z" or a shared-head list rule ("第一、二、三产业增加值分别…")."""
     a = ancs[k]
     scope_start = clause_start(text, s.start, a.start)
-    items: list[tuple[Rule, Rule, int]] = []  # (credited rule, item rule, anchor start)
+    # (credited rule, the rules that may give the item's indicator in order, anchor start)
+    items: list[tuple[Rule | None, list[Rule], int]] = []
     listed = next((r for r in _candidates(a, text, rs) if r.each), None)
     if listed is not None:
-        items = [(listed, rs.rules[rid], a.start) for rid in listed.each]
+        items = [(listed, [rs.rules[rid]], a.start) for rid in listed.each]
     else:
         chain = _anchor_chain(text, ancs, k, rs)
         scope_start = clause_start(text, s.start, ancs[chain[0]].start)
         for j in chain:
-            first = next(_candidates(ancs[j], text, rs), None)
-            if first is None:
+            # each phrase's rule is chosen by its figure below: "高新技术企业和科技型中小企业分别
+            # 达到1200家和3500家" are stocks, not the year's new ones, as 新增 is absent
+            rules = list(_candidates(ancs[j], text, rs))
+            if not rules:
                 return []
-            items.append((first, first, ancs[j].start))
+            items.append((None, rules, ancs[j].start))
     num_chain = _number_chain(text, nums, i, rs)
     if len(items) != len(num_chain) or len(items) < 2:
         return []
     group_counter[0] += 1
     out = []
-    for (credited, item, start), ni in zip(items, num_chain, strict=True):
+    for (credited, rules, start), ni in zip(items, num_chain, strict=True):
         n = nums[ni]
-        got = _indicator_for(item, measure, n, rs)
-        if got is None or not _scope_ok(item, text, scope_start, n.qual_start, rs.timeout):
+        for item in rules:
+            got = _indicator_for(item, measure, n, rs)
+            if got is not None and _scope_ok(item, text, scope_start, n.qual_start, rs.timeout):
+                break
+        else:
             continue
-        out.append(Claim(n, credited, got[0], got[1], negative, start, "list", group_counter[0],
-                         item=item if item is not credited else None))
+        out.append(Claim(n, credited or item, got[0], got[1], negative, start, "list", group_counter[0],
+                         item=item if credited is not None and item is not credited else None))
         consumed.add(ni)
     return out
 
@@ -439,6 +446,25 @@ def _carry(text: str, i: int, nums: Sequence[NumberMention], done: list[Claim], 
         return []
     return [Claim(n, last.rule, item.growth, "growth", negative, last.anchor_start, "carry",
                   item=last.item, region_at=last.region_at)]
+
+
+def _parallel(text: str, s: Span, n: NumberMention, done: list[Claim], rs: RuleSet) -> list[Claim]:
+    """"偃师区地区生产总值完成385亿元,增长7%;孟津区完成290亿元": a clause that opens with
+    another place and gives a figure of the unit of an earlier level, its indicator unsaid,
+    gives that place's value of the same indicator."""
+    if not done:
+        return []
+    start = clause_start(text, s.start, n.qual_start, ",;")
+    if start == s.start:
+        return []
+    hit = rs.gazetteer.match_at(text, start, None)
+    if hit is None or not _fits(rs, "level_gap", text[hit[1]:n.qual_start]):
+        return []
+    last = next((c for c in reversed(done) if c.measure == "level"), None)
+    if last is None or last.number.dimension != n.dimension or last.via == "reference":
+        return []
+    return [Claim(n, last.rule, last.indicator, "level", False, start, "parallel", item=last.item,
+                  region_at=(start, hit[1]))]
 
 
 def _carry_level(text: str, n: NumberMention, gap: str, last: Claim, rs: RuleSet) -> list[Claim]:
