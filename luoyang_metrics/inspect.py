@@ -33,6 +33,7 @@ STRATEGIES: dict[str, str] = {
     "reference": "a reference region's own value, in brackets after 高于/低于…",
     "after": "the words after the number (or its unit word) name the indicator",
     "parallel": "a clause opening with another place, giving the indicator of an earlier level of the sentence",
+    "change": "由…增加到…: the level the indicator reached",
 }
 
 # Where a clause ends for the "words before" a figure. 、 is not here: list items are cut

@@ -37,7 +37,7 @@ class Claim(NamedTuple):
     measure: str            # level | growth | rate
     negative: bool
     anchor_start: int       # where the indicator phrase starts (subject search ends here)
-    via: str                # direct | carry | list | each | share | reference | after | parallel
+    via: str                # direct | carry | list | each | share | reference | after | parallel | change
     group: int = -1         # claims of one enumeration share a group
     item: Rule | None = None  # the rule whose indicators apply, when it differs from ``rule``
     region_at: tuple[int, int] | None = None  # a reference region named in the text
@@ -166,10 +166,14 @@ def _match_sentence(text: str, s: Span, nums: Sequence[NumberMention], ancs: Seq
         if i in consumed:
             continue
         if multi_head or multi and g.multi_year.search(text, clause_start(text, s.start, n.start), n.start):
+            # a figure over several years is no year's value, but the level one reached is
+            # ("五年来,地区生产总值由3782亿元增加到5480亿元")
+            out.extend(_from_to(text, s, i, nums, ancs, rs))
             continue
         new = (_after(text, n, rs)
                or _reference(text, s, n, out, rs)
                or _direct(text, s, i, nums, ancs, rs, consumed, group_counter)
+               or _from_to(text, s, i, nums, ancs, rs)
                or _carry(text, i, nums, out, rs, consumed)
                or _parallel(text, s, n, out, rs))
         out.extend(new)
@@ -446,6 +450,30 @@ def _carry(text: str, i: int, nums: Sequence[NumberMention], done: list[Claim], 
         return []
     return [Claim(n, last.rule, item.growth, "growth", negative, last.anchor_start, "carry",
                   item=last.item, region_at=last.region_at)]
+
+
+def _from_to(text: str, s: Span, i: int, nums: Sequence[NumberMention], ancs: Sequence[Anchor],
+             rs: RuleSet) -> list[Claim]:
+    """"地区生产总值由3782亿元增加到5480亿元": the figure after 增加到 is the level reached. The
+    one after 由 is a value of some earlier year, left out: even when the text names that year
+    ("由2018年的4640亿元"), 由 reads as a comparison base and the figure would take the wrong one."""
+    if i == 0:
+        return []
+    n, first = nums[i], nums[i - 1]
+    if first.dimension != n.dimension or not _fits(rs, "to_gap", text[first.end:n.qual_start]):
+        return []
+    k = next((j for j in range(len(ancs) - 1, -1, -1) if ancs[j].end <= first.qual_start), -1)
+    if k < 0 or (i > 1 and nums[i - 2].end > ancs[k].end):
+        return []
+    a = ancs[k]
+    if not _fits(rs, "from_gap", text[a.end:first.qual_start]):
+        return []
+    scope_start = clause_start(text, s.start, a.start)
+    for rule in _candidates(a, text, rs):
+        got = _indicator_for(rule, "level", n, rs)
+        if got and _scope_ok(rule, text, scope_start, n.qual_start, rs.timeout):
+            return [Claim(n, rule, got[0], got[1], False, a.start, "change")]
+    return []
 
 
 def _parallel(text: str, s: Span, n: NumberMention, done: list[Claim], rs: RuleSet) -> list[Claim]:
