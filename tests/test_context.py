@@ -120,6 +120,11 @@ def test_comparison_base_year_is_not_the_figure_year(rs):
     assert [(r.indicator, r.value, r.year) for r in rows] == [("gdp", 300.0, 2023)]
 
 
+def test_base_word_ending_the_paragraph_above_does_not_make_a_year_a_base(rs):
+    rows = extract_text("与\n2023年,全市地区生产总值250.9亿元,比上年增长3.8%。", rules=rs)
+    assert [(r.year, r.indicator, r.value) for r in rows] == [(2023, "gdp", 250.9), (2023, "gdp_growth", 3.8)]
+
+
 def test_dateline_is_not_the_described_year(rs):
     text = "发布时间:2024-03-01\n\n洛阳市2023年国民经济和社会发展统计公报\n\n全年全市地区生产总值5400亿元。"
     ex = analyse(text, rs)
