@@ -245,3 +245,11 @@ def test_unchanged_run_leaves_its_outputs_alone(reports, rs, tmp_path) -> None:
         assert not changed.up_to_date and changed.files == 28 and changed.cached == 27
     finally:
         (reports / "copy0" / "extra.txt").unlink()
+
+
+def test_run_restores_garbage_collection_settings(reports, rs, tmp_path) -> None:
+    import gc
+
+    before = gc.get_threshold(), gc.get_freeze_count()
+    _extract(reports / "copy0", tmp_path / "m", rs)
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before
