@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
 from pathlib import Path
 
@@ -248,8 +249,6 @@ def test_unchanged_run_leaves_its_outputs_alone(reports, rs, tmp_path) -> None:
 
 
 def test_run_restores_garbage_collection_settings(reports, rs, tmp_path) -> None:
-    import gc
-
     before = gc.get_threshold(), gc.get_freeze_count()
     _extract(reports / "copy0", tmp_path / "m", rs)
     assert (gc.get_threshold(), gc.get_freeze_count()) == before
