@@ -32,7 +32,7 @@ STRATEGIES: dict[str, str] = {
     "share": "a 各 enumeration: every listed phrase gets this figure",
     "reference": "a reference region's own value, in brackets after 高于/低于…",
     "after": "the words after the number (or its unit word) name the indicator",
-    "parallel": "a clause opening with another place, giving the indicator of an earlier level of the sentence",
+    "parallel": "a clause opening with another place, period or year: the indicator of an earlier level",
     "change": "由…增加到…: the level the indicator reached",
 }
 

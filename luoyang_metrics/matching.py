@@ -477,22 +477,32 @@ def _from_to(text: str, s: Span, i: int, nums: Sequence[NumberMention], ancs: Se
 
 
 def _parallel(text: str, s: Span, n: NumberMention, done: list[Claim], rs: RuleSet) -> list[Claim]:
-    """"偃师区地区生产总值完成385亿元,增长7%;孟津区完成290亿元": a clause that opens with
-    another place and gives a figure of the unit of an earlier level, its indicator unsaid,
-    gives that place's value of the same indicator."""
+    """A clause that opens with another place, period or year and gives a figure in the unit of
+    an earlier level of the sentence, its indicator unsaid, gives that indicator's value there
+    and then: "偃师区地区生产总值完成385亿元,增长7%;孟津区完成290亿元", "一季度,全市地区生产总值
+    1230亿元;上半年2580亿元", "全市生产总值2022年为5675亿元,2023年达到5900亿元"."""
     if not done:
         return []
     start = clause_start(text, s.start, n.qual_start, ",;")
     if start == s.start:
         return []
+    g = rs.grammar
+    region_at = None
     hit = rs.gazetteer.match_at(text, start, None)
-    if hit is None or not _fits(rs, "level_gap", text[hit[1]:n.qual_start]):
+    if hit is not None:
+        region_at, opener_end = (start, hit[1]), hit[1]
+    else:
+        m = g.periods.match(text, start) or g.year.match(text, start)
+        if m is None:
+            return []
+        opener_end = m.end()
+    if not _fits(rs, "level_gap", text[opener_end:n.qual_start]):
         return []
     last = next((c for c in reversed(done) if c.measure == "level"), None)
     if last is None or last.number.dimension != n.dimension or last.via == "reference":
         return []
     return [Claim(n, last.rule, last.indicator, "level", False, start, "parallel", item=last.item,
-                  region_at=(start, hit[1]))]
+                  region_at=region_at)]
 
 
 def _carry_level(text: str, n: NumberMention, gap: str, last: Claim, rs: RuleSet) -> list[Claim]:
