@@ -105,6 +105,39 @@ def digest_file(path: Path) -> FileDigest | None:
     return FileDigest(digest, st.st_size, st.st_mtime_ns)
 
 
+# A hash recorded for a file is reused while the file's size, mtime, ctime and inode stay as
+# they were, unless its mtime lies this close to when the hash was recorded: a file written
+# again within the clock's granularity keeps its mtime (the "racy" case git also guards against).
+RACY_NS = 2_000_000_000
+
+
+def known_digest(path: Path, record: object, recorded_ns: int) -> FileDigest | None:
+    """The hash in ``record`` ([size, mtime_ns, ctime_ns, inode, sha256]) when ``path`` has not
+    changed since it was recorded at ``recorded_ns``; else None (hash the file)."""
+    if not isinstance(record, list) or len(record) != 5:
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode) or st.st_mtime_ns > recorded_ns - RACY_NS:
+        return None
+    if [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino] != record[:4] or not isinstance(record[4], str):
+        return None
+    return FileDigest(record[4], st.st_size, st.st_mtime_ns)
+
+
+def digest_record(path: Path, digest: FileDigest) -> list[object] | None:
+    """What ``known_digest`` needs to trust ``digest`` of ``path`` later (None if it changed)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    if (st.st_size, st.st_mtime_ns) != (digest.size, digest.mtime_ns):
+        return None
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, digest.sha256]
+
+
 def unchanged_since(path: Path, digest: FileDigest) -> bool:
     """Whether ``path`` still has the size and mtime it had when hashed.
 
@@ -168,6 +201,28 @@ class RowCache:
     def put(self, key: str, rows: Sequence[Row], warnings: Sequence[str] = ()) -> bool:
         """Store the rows of ``key``; False when the cache could not be written (not an error)."""
         return _write_atomic(self.path(key), encode_entry(rows, warnings))
+
+    # -- file hashes ------------------------------------------------------------------------
+
+    def _digests_path(self, folder: Path) -> Path:
+        name = hashlib.sha256(str(Path(folder).resolve()).encode()).hexdigest()
+        return self.root / f"v{FORMAT}-digests" / f"{name}.json"
+
+    def known_digests(self, folder: Path) -> tuple[dict[str, Any], int]:
+        """The file hashes recorded for ``folder`` (by source path) and when they were recorded."""
+        try:
+            doc = json.loads(self._digests_path(folder).read_bytes())
+            files, recorded = doc["files"], doc["recorded_ns"]
+        except (OSError, ValueError, TypeError, KeyError):
+            return {}, 0
+        if not isinstance(files, dict) or not isinstance(recorded, int):
+            return {}, 0
+        return files, recorded
+
+    def record_digests(self, folder: Path, files: dict[str, list[object]], recorded_ns: int) -> bool:
+        """Remember the hashes of ``folder``'s files, so that the next run reads only changed ones."""
+        doc = {"recorded_ns": recorded_ns, "files": files}
+        return _write_atomic(self._digests_path(folder), json.dumps(doc, ensure_ascii=False).encode())
 
     # -- outputs ----------------------------------------------------------------------------
 

@@ -32,7 +32,16 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from .cache import FileDigest, RowCache, cache_key, digest_file, run_key, unchanged_since
+from .cache import (
+    FileDigest,
+    RowCache,
+    cache_key,
+    digest_file,
+    digest_record,
+    known_digest,
+    run_key,
+    unchanged_since,
+)
 from .errors import LuoyangError, RuleError, UsageError
 from .pipeline import FileResult, extract_file, iter_jobs
 from .reading import iter_reports
@@ -131,8 +140,12 @@ def _run_extract(root: Path, outputs: Sequence[Path], rs: RuleSet, year: int | N
         return _run(plan(root, year, region), outputs, rs, setup, workers, on_file, batch, None)
     cache = RowCache(cache_dir)
     # Every file is hashed before anything is extracted: the whole run's key says whether the
-    # outputs are already what this run would write.
-    items = [keyed(item, rs.version) for item in plan(root, year, region)]
+    # outputs are already what this run would write. A file unchanged since the last run (same
+    # size, mtime, ctime and inode) keeps its recorded hash instead of being read again.
+    known, recorded_ns = cache.known_digests(root)
+    hashed_at = time.time_ns()
+    items = [keyed(item, rs.version, known, recorded_ns) for item in plan(root, year, region)]
+    cache.record_digests(root, _digest_records(items), hashed_at)
     run = run_key([_identity(item) for item in items], rs.version, f"batch={batch}")
     done = _current_summary(cache, outputs, run)
     if done is not None:
@@ -225,16 +238,30 @@ def plan(root: Path, year: int | None = None, region: str | None = None) -> Iter
         yield Outcome(job) if isinstance(job, FileResult) else Task(job.path, job.source, job.year, job.region)
 
 
-def keyed(item: Task | Outcome, rules_version: str) -> Task | Outcome:
+def keyed(item: Task | Outcome, rules_version: str, known: dict[str, Any] | None = None,
+          recorded_ns: int = 0) -> Task | Outcome:
     """The task with its content hash and cache key (unchanged when the file cannot be read now:
-    extraction will say why)."""
+    extraction will say why). ``known`` holds hashes recorded by an earlier run (see
+    ``cache.known_digest``)."""
     if isinstance(item, Outcome):
         return item
-    digest = digest_file(item.path)
+    digest = known_digest(item.path, known.get(item.source), recorded_ns) if known else None
+    if digest is None:
+        digest = digest_file(item.path)
     if digest is None:
         return item
     key = cache_key(digest.sha256, rules_version, item.year, item.region)
     return Task(item.path, item.source, item.year, item.region, digest, key)
+
+
+def _digest_records(items: list[Task | Outcome]) -> dict[str, list[object]]:
+    records = {}
+    for item in items:
+        if isinstance(item, Task) and item.digest is not None:
+            record = digest_record(item.path, item.digest)
+            if record is not None:
+                records[item.source] = record
+    return records
 
 
 def lookup(item: Task | Outcome, cache: RowCache) -> Task | Outcome:

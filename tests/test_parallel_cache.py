@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import gc
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
+from luoyang_metrics import report
 from luoyang_metrics.cache import RowCache, cache_key, decode_entry, encode_entry
 from luoyang_metrics.errors import RuleError
 from luoyang_metrics.model import Row
@@ -252,3 +255,50 @@ def test_run_restores_garbage_collection_settings(reports, rs, tmp_path) -> None
     before = gc.get_threshold(), gc.get_freeze_count()
     _extract(reports / "copy0", tmp_path / "m", rs)
     assert (gc.get_threshold(), gc.get_freeze_count()) == before
+
+
+def _aged_reports(tmp_path: Path) -> Path:
+    """A copy of the seeds whose files were last written a minute ago."""
+    root = tmp_path / "reports"
+    root.mkdir()
+    past = time.time() - 60
+    for f in sorted((REPO / "seeds").glob("*.txt")):
+        target = root / f.name
+        target.write_bytes(f.read_bytes())
+        os.utime(target, (past, past))
+    return root
+
+
+def test_rerun_reads_only_changed_files_for_their_hash(rs, tmp_path, monkeypatch) -> None:
+    root = _aged_reports(tmp_path)
+    cache_dir = tmp_path / "cache"
+    _, first = _extract(root, tmp_path / "a", rs, cache_dir=cache_dir)
+    hashed: list[str] = []
+    original = report.digest_file
+    monkeypatch.setattr(report, "digest_file", lambda p: hashed.append(Path(p).name) or original(p))
+    _, again = _extract(root, tmp_path / "b", rs, cache_dir=cache_dir)
+    assert hashed == [] and again == first
+
+    # Same size and mtime, other content: the ctime gives it away.
+    edited = sorted(root.glob("*.txt"))[0]
+    st = edited.stat()
+    data = edited.read_bytes()
+    edited.write_bytes(data.replace("增长".encode(), "下降".encode(), 1))
+    os.utime(edited, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert edited.stat().st_size == st.st_size
+    _, changed = _extract(root, tmp_path / "c", rs, cache_dir=cache_dir)
+    assert hashed == [edited.name]
+    assert changed != first
+
+
+def test_recently_written_files_are_hashed_again(rs, tmp_path, monkeypatch) -> None:
+    root = _aged_reports(tmp_path)
+    fresh = sorted(root.glob("*.txt"))[1]
+    fresh.touch()  # written within the clock's granularity of the recorded hash: racy
+    cache_dir = tmp_path / "cache"
+    _extract(root, tmp_path / "a", rs, cache_dir=cache_dir)
+    hashed: list[str] = []
+    original = report.digest_file
+    monkeypatch.setattr(report, "digest_file", lambda p: hashed.append(Path(p).name) or original(p))
+    _extract(root, tmp_path / "b", rs, cache_dir=cache_dir)
+    assert hashed == [fresh.name]
