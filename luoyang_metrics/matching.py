@@ -37,7 +37,7 @@ class Claim(NamedTuple):
     measure: str            # level | growth | rate
     negative: bool
     anchor_start: int       # where the indicator phrase starts (subject search ends here)
-    via: str                # direct | carry | list | each | share | reference | after | parallel | change
+    via: str                # direct | carry | list | each | share | reference | after | parallel | change | points
     group: int = -1         # claims of one enumeration share a group
     item: Rule | None = None  # the rule whose indicators apply, when it differs from ``rule``
     region_at: tuple[int, int] | None = None  # a reference region named in the text
@@ -174,6 +174,7 @@ def _match_sentence(text: str, s: Span, nums: Sequence[NumberMention], ancs: Seq
                or _reference(text, s, n, out, rs)
                or _direct(text, s, i, nums, ancs, rs, consumed, group_counter)
                or _from_to(text, s, i, nums, ancs, rs)
+               or _after_points(text, s, i, nums, ancs, rs)
                or _carry(text, i, nums, out, rs, consumed)
                or _parallel(text, s, n, out, rs))
         out.extend(new)
@@ -473,6 +474,31 @@ def _from_to(text: str, s: Span, i: int, nums: Sequence[NumberMention], ancs: Se
         got = _indicator_for(rule, "level", n, rs)
         if got and _scope_ok(rule, text, scope_start, n.qual_start, rs.timeout):
             return [Claim(n, rule, got[0], got[1], False, a.start, "change")]
+    return []
+
+
+def _after_points(text: str, s: Span, i: int, nums: Sequence[NumberMention], ancs: Sequence[Anchor],
+                  rs: RuleSet) -> list[Claim]:
+    """"研发投入强度较上年提高0.2个百分点,达到2.3%": a rate given after its change in percentage
+    points (which is no value of it) is the rate itself."""
+    if i == 0:
+        return []
+    n, change = nums[i], nums[i - 1]
+    if change.dimension != "pp" or n.dimension != "percent":
+        return []
+    if not _fits(rs, "level_carry", text[change.end:n.qual_start]):
+        return []
+    k = next((j for j in range(len(ancs) - 1, -1, -1) if ancs[j].end <= change.qual_start), -1)
+    if k < 0 or (i > 1 and nums[i - 2].end > ancs[k].end):
+        return []
+    a = ancs[k]
+    if not _fits(rs, "growth_gap", text[a.end:change.qual_start]):
+        return []
+    scope_start = clause_start(text, s.start, a.start)
+    for rule in _candidates(a, text, rs):
+        got = _indicator_for(rule, "level", n, rs)
+        if got and _scope_ok(rule, text, scope_start, n.qual_start, rs.timeout):
+            return [Claim(n, rule, got[0], got[1], False, a.start, "points")]
     return []
 
 
