@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import pickle
 import shutil
 import time
 from pathlib import Path
@@ -15,7 +16,7 @@ from luoyang_metrics import report
 from luoyang_metrics.cache import RowCache, cache_key, decode_entry, encode_entry
 from luoyang_metrics.errors import RuleError
 from luoyang_metrics.model import Row
-from luoyang_metrics.pipeline import FileResult
+from luoyang_metrics.pipeline import FileResult, extract_text
 from luoyang_metrics.report import (
     Outcome,
     Runner,
@@ -302,3 +303,10 @@ def test_recently_written_files_are_hashed_again(rs, tmp_path, monkeypatch) -> N
     monkeypatch.setattr(report, "digest_file", lambda p: hashed.append(Path(p).name) or original(p))
     _extract(root, tmp_path / "b", rs, cache_dir=cache_dir)
     assert hashed == [fresh.name]
+
+
+def test_file_results_cross_processes_intact(rs) -> None:
+    text = (REPO / "seeds" / "000_8e1ad2d1e4127c43.txt").read_text(encoding="utf-8")
+    rows = extract_text(text, rules=rs)
+    for result in (FileResult("a.txt", rows, None, ("a warning",)), FileResult("b.txt", error="cannot read")):
+        assert pickle.loads(pickle.dumps(result)) == result
