@@ -23,6 +23,7 @@ import make_corpus
 
 from luoyang_metrics import context, pipeline, regions
 from luoyang_metrics.reading import iter_reports
+from luoyang_metrics.report import fewer_collections
 from luoyang_metrics.rules import load_rules
 from luoyang_metrics.writing import TableWriter
 
@@ -60,7 +61,9 @@ def run(paths: list[Path], root: Path, out: Path) -> tuple[float, int]:
     rs = load_rules()
     rows = 0
     start = time.perf_counter()
-    with TableWriter(out.with_suffix(".csv")) as csv_out, TableWriter(out.with_suffix(".parquet")) as pq_out:
+    # as `extract` runs: garbage collection tuned (report.fewer_collections)
+    with fewer_collections(), TableWriter(out.with_suffix(".csv")) as csv_out, \
+            TableWriter(out.with_suffix(".parquet")) as pq_out:
         pending: list = []
         for p in paths:
             res = pipeline.extract_file(p, root, rs)
