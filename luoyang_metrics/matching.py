@@ -458,47 +458,39 @@ def _from_to(text: str, s: Span, i: int, nums: Sequence[NumberMention], ancs: Se
     """"地区生产总值由3782亿元增加到5480亿元": the figure after 增加到 is the level reached. The
     one after 由 is a value of some earlier year, left out: even when the text names that year
     ("由2018年的4640亿元"), 由 reads as a comparison base and the figure would take the wrong one."""
-    if i == 0:
+    if i == 0 or nums[i - 1].dimension != nums[i].dimension:
         return []
-    n, first = nums[i], nums[i - 1]
-    if first.dimension != n.dimension or not _fits(rs, "to_gap", text[first.end:n.qual_start]):
-        return []
-    k = next((j for j in range(len(ancs) - 1, -1, -1) if ancs[j].end <= first.qual_start), -1)
-    if k < 0 or (i > 1 and nums[i - 2].end > ancs[k].end):
-        return []
-    a = ancs[k]
-    if not _fits(rs, "from_gap", text[a.end:first.qual_start]):
-        return []
-    scope_start = clause_start(text, s.start, a.start)
-    for rule in _candidates(a, text, rs):
-        got = _indicator_for(rule, "level", n, rs)
-        if got and _scope_ok(rule, text, scope_start, n.qual_start, rs.timeout):
-            return [Claim(n, rule, got[0], got[1], False, a.start, "change")]
-    return []
+    return _past_previous(text, s, i, nums, ancs, rs, "from_gap", "to_gap", "change")
 
 
 def _after_points(text: str, s: Span, i: int, nums: Sequence[NumberMention], ancs: Sequence[Anchor],
                   rs: RuleSet) -> list[Claim]:
     """"研发投入强度较上年提高0.2个百分点,达到2.3%": a rate given after its change in percentage
     points (which is no value of it) is the rate itself."""
-    if i == 0:
+    if i == 0 or nums[i - 1].dimension != "pp" or nums[i].dimension != "percent":
         return []
-    n, change = nums[i], nums[i - 1]
-    if change.dimension != "pp" or n.dimension != "percent":
+    return _past_previous(text, s, i, nums, ancs, rs, "growth_gap", "level_carry", "points")
+
+
+def _past_previous(text: str, s: Span, i: int, nums: Sequence[NumberMention], ancs: Sequence[Anchor],
+                   rs: RuleSet, before: str, between: str, via: str) -> list[Claim]:
+    """nums[i] as the level or rate of the phrase before nums[i - 1], when the words from the
+    phrase to nums[i - 1] fit grammar pattern ``before`` and those from it to nums[i] fit
+    ``between`` (nums[i - 1] itself gets nothing)."""
+    n, previous = nums[i], nums[i - 1]
+    if not _fits(rs, between, text[previous.end:n.qual_start]):
         return []
-    if not _fits(rs, "level_carry", text[change.end:n.qual_start]):
-        return []
-    k = next((j for j in range(len(ancs) - 1, -1, -1) if ancs[j].end <= change.qual_start), -1)
+    k = next((j for j in range(len(ancs) - 1, -1, -1) if ancs[j].end <= previous.qual_start), -1)
     if k < 0 or (i > 1 and nums[i - 2].end > ancs[k].end):
         return []
     a = ancs[k]
-    if not _fits(rs, "growth_gap", text[a.end:change.qual_start]):
+    if not _fits(rs, before, text[a.end:previous.qual_start]):
         return []
     scope_start = clause_start(text, s.start, a.start)
     for rule in _candidates(a, text, rs):
         got = _indicator_for(rule, "level", n, rs)
         if got and _scope_ok(rule, text, scope_start, n.qual_start, rs.timeout):
-            return [Claim(n, rule, got[0], got[1], False, a.start, "points")]
+            return [Claim(n, rule, got[0], got[1], False, a.start, via)]
     return []
 
 
