@@ -1,11 +1,13 @@
 """Apply the rules: link numbers to the indicator phrases that name them.
 
-A report is scanned twice in all: once for numbers (numbers.py) and once for every
-rule's indicator phrase at the same time (one combined, leftmost-longest pattern).
-Each number is then linked, inside its sentence, to the nearest phrase before it when
-the words between them are the connective words of rules/grammar.yaml; growth rates
-that follow a level ("412.6亿元,比上年增长3.8%") are carried over to the same rule;
-enumerations with 分别 and distributive 各 share numbers among several phrases.
+A report is scanned twice in all: once for every rule's indicator phrase at the same
+time (leftmost-longest, as one combined alternation would find them), then for numbers
+(numbers.py) in the sentences a rule can claim from. Each number is then linked, inside
+its sentence, to the nearest phrase before it when the words between them are the
+connective words of rules/grammar.yaml; growth rates that follow a level
+("412.6亿元,比上年增长3.8%") are carried over to the same rule; enumerations with 分别 and
+distributive 各 share numbers among several phrases; a clause opening with another place,
+period or year repeats the sentence's indicator; 由…增加到… gives the level reached.
 """
 
 from __future__ import annotations
