@@ -1,0 +1,45 @@
+"""Sentence shapes that repeat or change an indicator without naming it again, and look-alikes
+of them that must give nothing more than their named figures."""
+
+from __future__ import annotations
+
+import pytest
+
+from luoyang_metrics.pipeline import extract_text
+from luoyang_metrics.rules import RuleSet
+
+
+def _rows(text: str, rs: RuleSet) -> list[tuple[object, ...]]:
+    rows = extract_text(text, year=2023, region="洛阳市", rules=rs)
+    return [(r.year, r.period, r.region, r.indicator, r.value) for r in rows]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("偃师区地区生产总值完成385亿元,增长7%;孟津区完成290亿元,增长6.5%。",
+     [(2023, "Y", "偃师区", "gdp", 385.0), (2023, "Y", "偃师区", "gdp_growth", 7.0),
+      (2023, "Y", "孟津区", "gdp", 290.0), (2023, "Y", "孟津区", "gdp_growth", 6.5)]),
+    ("一季度,全市地区生产总值1230亿元;上半年2580亿元;前三季度3900亿元。",
+     [(2023, "Q1", "洛阳市", "gdp", 1230.0), (2023, "H1", "洛阳市", "gdp", 2580.0),
+      (2023, "Q1-3", "洛阳市", "gdp", 3900.0)]),
+    ("全市生产总值2022年为5675亿元,2023年达到5900亿元。",
+     [(2022, "Y", "洛阳市", "gdp", 5675.0), (2023, "Y", "洛阳市", "gdp", 5900.0)]),
+    ("地区生产总值由3782亿元增加到5480亿元,年均增长6.5%。", [(2023, "Y", "洛阳市", "gdp", 5480.0)]),
+    ("常住人口城镇化率从2018年的45.2%提高到52.1%。", [(2023, "Y", "洛阳市", "urbanization_rate", 52.1)]),
+    ("研发投入强度较上年提高0.2个百分点,达到2.3%。", [(2023, "Y", "洛阳市", "rd_intensity", 2.3)]),
+])
+def test_unnamed_figures_take_the_sentence_indicator(rs: RuleSet, text: str, expected: list) -> None:
+    assert _rows(text, rs) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # another figure of another kind after the place, period or year: not the indicator
+    ("全市地区生产总值5100亿元;新安县完成投资50亿元。", [(2023, "Y", "洛阳市", "gdp", 5100.0)]),
+    ("全市地区生产总值5100亿元,2023年新增企业5000家。", [(2023, "Y", "洛阳市", "gdp", 5100.0)]),
+    ("全市地区生产总值5100亿元,洛阳市经济总量居全省第二。", [(2023, "Y", "洛阳市", "gdp", 5100.0)]),
+    ("全市一般公共预算收入330亿元,税收收入250亿元。", [(2023, "Y", "洛阳市", "budget_revenue", 330.0)]),
+    # a change of a rate in points is not the rate; a range of growth is not a growth figure
+    ("城镇调查失业率下降0.3个百分点。", []),
+    ("地区生产总值增速由5.2%回落到4.1%。", []),
+])
+def test_look_alikes_give_only_their_named_figures(rs: RuleSet, text: str, expected: list) -> None:
+    assert _rows(text, rs) == expected
