@@ -267,15 +267,25 @@ def resolve_period(scopes: Scopes, setting: Setting, pos: int) -> Decision:
 def resolve_region(text: str, sent: Span, anchor_start: int, region_at: tuple[int, int] | None,
                    info: ReportInfo, rs: RuleSet, memo: dict | None = None) -> Decision:
     """``memo`` (one per report) keeps what figures of one sentence share: its first clause
-    with content and the region named at a position."""
-    gz = rs.gazetteer
-    memo = {} if memo is None else memo
+    with content, the region named at a position, and the region of the figures of one
+    phrase (a level and the growth after it)."""
     if region_at is not None:
-        hit = gz.match_at(text, region_at[0], info.region)
+        hit = rs.gazetteer.match_at(text, region_at[0], info.region)
         if hit:
             return Decision(hit[0], f"reference region '{text[region_at[0]:hit[1]]}'")
         # "高于去年同期(5%)": the bracket names no place, so the figure is nobody's value here
         return Decision(None, "a comparison that names no region")
+    if memo is None:
+        return _subject_region(text, sent, anchor_start, info, rs, {})
+    found = memo.get(("region", anchor_start))
+    if found is None:
+        found = memo[("region", anchor_start)] = _subject_region(text, sent, anchor_start, info, rs, memo)
+    return found
+
+
+def _subject_region(text: str, sent: Span, anchor_start: int, info: ReportInfo, rs: RuleSet,
+                    memo: dict) -> Decision:
+    gz = rs.gazetteer
     # The subject is named at the start of the figure's own clause ("其中,孟津区地区生产总值..."),
     # else at the start of the sentence ("2022年,全区地区生产总值...;固定资产投资..."); a place
     # named elsewhere is an object or a comparison ("居洛阳市第一", "西安交大...签约").
