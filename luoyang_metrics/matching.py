@@ -395,11 +395,18 @@ def _enumeration(text: str, s: Span, i: int, nums: Sequence[NumberMention], ancs
                 return []
             items.append((None, rules, ancs[j].start))
     num_chain = _number_chain(text, nums, i, rs)
+    places: list[tuple[int, int] | None] = [None] * len(num_chain)
+    if listed is None and len(items) == 1 and len(num_chain) >= 2:
+        # "汝阳县、宜阳县地区生产总值分别增长6.1%和5.8%": one phrase, the places enumerated
+        found = _place_list(text, s, a.start, rs)
+        if len(found) == len(num_chain):
+            places = list(found)
+            items = items * len(found)
     if len(items) != len(num_chain) or len(items) < 2:
         return []
     group_counter[0] += 1
     out = []
-    for (credited, rules, start), ni in zip(items, num_chain, strict=True):
+    for (credited, rules, start), ni, place in zip(items, num_chain, places, strict=True):
         n = nums[ni]
         for item in rules:
             got = _indicator_for(item, measure, n, rs)
@@ -408,9 +415,33 @@ def _enumeration(text: str, s: Span, i: int, nums: Sequence[NumberMention], ancs
         else:
             continue
         out.append(Claim(n, credited or item, got[0], got[1], negative, start, "list", group_counter[0],
-                         item=item if credited is not None and item is not credited else None))
+                         item=item if credited is not None and item is not credited else None, region_at=place))
         consumed.add(ni)
     return out
+
+
+_PLACE_SEPARATOR = regex.compile("[、和及与]|以及")
+
+
+def _place_list(text: str, s: Span, end: int, rs: RuleSet) -> list[tuple[int, int]]:
+    """The places enumerated from the start of the clause right up to ``end`` ("汝阳县、宜阳县"),
+    after any opening words (全年, 2023年 ...); empty unless the clause is only that."""
+    pos = clause_start(text, s.start, end, ",;:")
+    while (m := rs.grammar.lead.match(text, pos, end)) is not None and m.end() > pos:
+        pos = m.end()
+    places: list[tuple[int, int]] = []
+    while pos < end:
+        hit = rs.gazetteer.match_at(text, pos, None)
+        if hit is None or hit[1] > end:
+            return []
+        places.append((pos, hit[1]))
+        pos = hit[1]
+        m = _PLACE_SEPARATOR.match(text, pos, end)
+        if m is not None:
+            pos = m.end()
+        elif pos < end:
+            return []
+    return places
 
 
 def _carry(text: str, i: int, nums: Sequence[NumberMention], done: list[Claim], rs: RuleSet,
@@ -438,14 +469,14 @@ def _carry(text: str, i: int, nums: Sequence[NumberMention], done: list[Claim], 
             members = [c for c in done if c.group == last.group]
         else:
             members = [c for c in done if c.measure != "growth"][-len(chain):]
-        if len(chain) != len(members) or len({(c.item or c.rule).id for c in members}) != len(members):
+        if len(chain) != len(members) or len({((c.item or c.rule).id, c.region_at) for c in members}) != len(members):
             return []
         out = []
         for c, ni in zip(members, chain, strict=True):
             item = c.item or c.rule
             if item.growth:
                 out.append(Claim(nums[ni], c.rule, item.growth, "growth", negative, c.anchor_start, "carry",
-                                 c.group, item=c.item))
+                                 c.group, item=c.item, region_at=c.region_at))
                 consumed.add(ni)
         return out
     item = last.item or last.rule

@@ -26,6 +26,11 @@ def _rows(text: str, rs: RuleSet) -> list[tuple[object, ...]]:
     ("地区生产总值由3782亿元增加到5480亿元,年均增长6.5%。", [(2023, "Y", "洛阳市", "gdp", 5480.0)]),
     ("常住人口城镇化率从2018年的45.2%提高到52.1%。", [(2023, "Y", "洛阳市", "urbanization_rate", 52.1)]),
     ("研发投入强度较上年提高0.2个百分点,达到2.3%。", [(2023, "Y", "洛阳市", "rd_intensity", 2.3)]),
+    ("2023年,汝阳县、宜阳县和嵩县地区生产总值分别为120亿元、98亿元和245亿元,分别增长6.1%、5.8%和5%。",
+     [(2023, "Y", "汝阳县", "gdp", 120.0), (2023, "Y", "宜阳县", "gdp", 98.0), (2023, "Y", "嵩县", "gdp", 245.0),
+      (2023, "Y", "汝阳县", "gdp_growth", 6.1), (2023, "Y", "宜阳县", "gdp_growth", 5.8),
+      (2023, "Y", "嵩县", "gdp_growth", 5.0)]),
+    ("同期全国居民消费价格上涨0.2%。", [(2023, "Y", "全国", "cpi_change", 0.2)]),
 ])
 def test_unnamed_figures_take_the_sentence_indicator(rs: RuleSet, text: str, expected: list) -> None:
     assert _rows(text, rs) == expected
@@ -40,6 +45,8 @@ def test_unnamed_figures_take_the_sentence_indicator(rs: RuleSet, text: str, exp
     # a change of a rate in points is not the rate; a range of growth is not a growth figure
     ("城镇调查失业率下降0.3个百分点。", []),
     ("地区生产总值增速由5.2%回落到4.1%。", []),
+    # places enumerated but not as many as the figures: nothing is paired
+    ("汝阳县、宜阳县地区生产总值分别增长6.1%、5.8%和5%。", []),
 ])
 def test_look_alikes_give_only_their_named_figures(rs: RuleSet, text: str, expected: list) -> None:
     assert _rows(text, rs) == expected
