@@ -552,7 +552,8 @@ def _parallel(text: str, s: Span, n: NumberMention, done: list[Claim], rs: RuleS
     last = next((c for c in reversed(done) if c.measure == "level"), None)
     if last is None or last.number.dimension != n.dimension or last.via == "reference":
         return []
-    return [Claim(n, last.rule, last.indicator, "level", False, start, "parallel", item=last.item,
+    # the phrase is the earlier figure's: its subject stays the region unless a place opens the clause
+    return [Claim(n, last.rule, last.indicator, "level", False, last.anchor_start, "parallel", item=last.item,
                   region_at=region_at)]
 
 
