@@ -26,6 +26,11 @@ has the same key and the output is still that very file, there is nothing to red
 (like ``make``): the output already holds exactly the bytes the run would write. Otherwise the
 rows come from the per-file entries and the outputs are written again.
 
+The run's key needs every file's hash; a third record, per folder, keeps each file's hash with
+its size, mtime, ctime and inode, so the next run reads only the files whose stat changed (like
+git's index). A file modified within ``RACY_NS`` of the recorded time is hashed again: its mtime
+cannot tell a second write apart.
+
 The folder defaults to ``$LUOYANG_METRICS_CACHE_DIR``, else ``$XDG_CACHE_HOME/luoyang-metrics``,
 else ``~/.cache/luoyang-metrics`` (``%LOCALAPPDATA%\\luoyang-metrics\\cache`` on Windows).
 Nothing is ever evicted: delete the folder to reclaim the space.
