@@ -448,9 +448,15 @@ def test_interrupted_run_keeps_the_earlier_outputs(tmp_path: Path, run_cli: Call
 
 @needs_posix
 def test_sigint_mid_run_keeps_the_earlier_outputs(tmp_path: Path) -> None:
+    # Far more text than can be extracted before the signal arrives (~60 MB), however fast
+    # extraction gets: the run must be cut short, not finish first.
     folder = tmp_path / "many"
+    seeds = [p.read_text(encoding="utf-8") * 20 for p in sorted(SEEDS.glob("*.txt"))]
     for i in range(60):
-        shutil.copytree(SEEDS, folder / f"copy{i:02}")
+        copy = folder / f"copy{i:02}"
+        copy.mkdir(parents=True)
+        for k, text in enumerate(seeds):
+            (copy / f"{k}.txt").write_text(text, encoding="utf-8")
     out = tmp_path / "out"
     out.mkdir()
     (out / "m.csv").write_bytes(b"\xef\xbb\xbfyear,period\n2020,Y\n")
