@@ -295,7 +295,10 @@ def test_rerun_reads_only_changed_files_for_their_hash(rs, tmp_path, monkeypatch
 def test_recently_written_files_are_hashed_again(rs, tmp_path, monkeypatch) -> None:
     root = _aged_reports(tmp_path)
     fresh = sorted(root.glob("*.txt"))[1]
-    fresh.touch()  # written within the clock's granularity of the recorded hash: racy
+    # written at about the time its hash is recorded (a second ahead, so that a slow machine
+    # cannot make it look older): racy
+    soon = time.time() + 1
+    os.utime(fresh, (soon, soon))
     cache_dir = tmp_path / "cache"
     _extract(root, tmp_path / "a", rs, cache_dir=cache_dir)
     hashed: list[str] = []
