@@ -25,6 +25,7 @@ from .rules import Grammar, RuleSet
 # What str.isdigit() accepts (decimal digits and the likes of superscripts), in one search
 # (the regex module may know a few digits newer than Python's own tables).
 _DIGIT = regex.compile(r"[\p{Numeric_Type=Decimal}\p{Numeric_Type=Digit}]")
+_OPENING_END = regex.compile("[,;]")
 YEAR_LEAD = 16  # a paragraph "names a year" when one stands in its first characters
 REGION_SCAN = 4000  # a report says what it is about in its opening; scanning further only costs time
 
@@ -354,8 +355,8 @@ def resolve_kind(text: str, sent: Span, pos: int, year: int, info: ReportInfo, f
 
 def _opening_clause(text: str, sent: Span) -> tuple[int, bool]:
     """Where the sentence's opening clause ends (its first , or ;) and whether it holds a digit."""
-    ends = [k for k in (text.find(c, sent.start, sent.end) for c in ",;") if k >= 0]
-    end = min(ends, default=sent.end)
+    m = _OPENING_END.search(text, sent.start, sent.end)
+    end = m.start() if m is not None else sent.end
     return end, _DIGIT.search(text, sent.start, end) is not None
 
 
