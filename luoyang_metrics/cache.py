@@ -49,11 +49,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
-from itertools import repeat
 from pathlib import Path
 from typing import Any
 
-from .model import COLUMNS, Row, row_columns
+from .model import COLUMNS, ColumnRows, Row, row_columns
 
 ENV_VAR = "LUOYANG_METRICS_CACHE_DIR"
 FORMAT = 1                      # bump when the entry layout changes: old entries are then ignored
@@ -180,7 +179,7 @@ def cache_key(content: str, rules_version: str, year: int | None, region: str | 
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    rows: list[Row]
+    rows: Sequence[Row]     # a ColumnRows: the rows are built only if read one by one
     warnings: tuple[str, ...]
 
 
@@ -312,7 +311,7 @@ def decode_entry(data: bytes, source: str) -> Hit | None:
     if not _well_formed(columns) or not isinstance(warnings, list):
         return None
     n = len(columns[0])
-    rows = list(map(Row, *columns[:_SOURCE], repeat(source, n), *columns[_SOURCE:]))
+    rows = ColumnRows([*columns[:_SOURCE], [source] * n, *columns[_SOURCE:]])
     return Hit(rows, tuple(str(w) for w in warnings))
 
 

@@ -13,7 +13,7 @@ from . import context as ctx
 from . import reading
 from .errors import ReadError, UsageError
 from .matching import Anchor, Claim, find_anchors, match_sentences
-from .model import Row, row_columns
+from .model import ColumnRows, Row, row_columns
 from .normalize import Normalized, Span, all_sentences, normalize
 from .numbers import convert, find_numbers
 from .reading import ReportStream, TooLargeError, iter_reports, read_report
@@ -62,7 +62,8 @@ class FileResult:
 
 def _file_result(source: str, columns: list[list[object]], error: str | None,
                  warnings: tuple[str, ...]) -> FileResult:
-    return FileResult(source, list(map(Row, *columns)), error, warnings)
+    # kept as columns: the main process passes them on to the writers
+    return FileResult(source, ColumnRows(columns), error, warnings)  # type: ignore[arg-type]
 
 
 def _sentences_to_read(text: str, sents: list[Span], anchors: list[Anchor],

@@ -43,6 +43,7 @@ from .cache import (
     unchanged_since,
 )
 from .errors import LuoyangError, RuleError, UsageError
+from .model import Row, concat_columns
 from .pipeline import FileResult, extract_file, iter_jobs
 from .reading import iter_reports
 from .rules import RuleSet, load_rules
@@ -186,7 +187,8 @@ def _run(items: Iterable[Task | Outcome], outputs: Sequence[Path], rs: RuleSet, 
         writers = [stack.enter_context(TableWriter(Path(p))) for p in outputs]
         runner = stack.enter_context(Runner(setup, rs, workers))
         window = 1 if workers <= 1 else workers * IN_FLIGHT_PER_WORKER
-        pending = []
+        pending: list[Sequence[Row]] = []
+        pending_rows = 0
         for out in in_order(items, runner.submit, BATCH_FILES, window):
             res = out.result
             summary.files += 1
@@ -195,17 +197,23 @@ def _run(items: Iterable[Task | Outcome], outputs: Sequence[Path], rs: RuleSet, 
                 summary.failed.append((res.source, res.error))
             else:
                 summary.warnings.extend(f"{res.source}: {w}" for w in res.warnings)
-            pending.extend(res.rows)
+            # Rows from workers and from the cache arrive as columns and go on as columns.
+            pending.append(res.rows)
+            pending_rows += len(res.rows)
             summary.rows += len(res.rows)
-            if len(pending) >= batch:
-                for w in writers:
-                    w.write(pending)
-                pending = []
+            if pending_rows >= batch:
+                _write(writers, pending)
+                pending, pending_rows = [], 0
             if on_file is not None:
                 on_file(res.source)
-        for w in writers:
-            w.write(pending)
+        _write(writers, pending)
     return summary
+
+
+def _write(writers: Sequence[TableWriter], parts: list[Sequence[Row]]) -> None:
+    batch = concat_columns(parts)
+    for w in writers:
+        w.write(batch)
 
 
 def summary_record(summary: Summary) -> dict[str, Any]:
