@@ -50,7 +50,7 @@ class Extraction:
 @dataclass
 class FileResult:
     source: str
-    rows: list[Row] = field(default_factory=list)
+    rows: Sequence[Row] = field(default_factory=list)  # a list, or ColumnRows when it crossed processes
     error: str | None = None
     warnings: tuple[str, ...] = ()
 
@@ -63,7 +63,7 @@ class FileResult:
 def _file_result(source: str, columns: list[list[object]], error: str | None,
                  warnings: tuple[str, ...]) -> FileResult:
     # kept as columns: the main process passes them on to the writers
-    return FileResult(source, ColumnRows(columns), error, warnings)  # type: ignore[arg-type]
+    return FileResult(source, ColumnRows(columns), error, warnings)
 
 
 def _sentences_to_read(text: str, sents: list[Span], anchors: list[Anchor],
