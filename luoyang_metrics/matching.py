@@ -59,7 +59,7 @@ def find_anchors(text: str, rs: RuleSet, problems: list[str] | None = None,
     """
     if rs.anchor_re is None:
         return []
-    windows = [(s.start, s.end) for s in spans] if spans is not None else [(0, len(text))]
+    windows: Sequence[tuple[int, int]] = spans if spans is not None else [(0, len(text))]
     try:
         if rs.anchor_index is not None:
             return _indexed_anchors(text, windows, rs.anchor_index, rs.timeout)

@@ -77,7 +77,16 @@ def _sentences_to_read(text: str, sents: list[Span], anchors: list[Anchor],
         while at >= 0:
             keep.add(bisect.bisect_right(starts, at) - 1)
             at = text.find(word, at + 1)
-    return [(sents[k].start, sents[k].end) for k in sorted(keep) if k >= 0]
+    spans: list[tuple[int, int]] = []
+    for k in sorted(keep):
+        if k < 0:
+            continue
+        lo, hi = sents[k]
+        if spans and spans[-1][1] == lo:
+            spans[-1] = (spans[-1][0], hi)  # adjacent sentences are read in one go
+        else:
+            spans.append((lo, hi))
+    return spans
 
 
 def analyse(text: str, rs: RuleSet, source: str = "<text>", year: int | None = None,
