@@ -62,10 +62,69 @@ def test_good_layer_loads(tmp_path):
     assert rs.notices == ()
 
 
-def test_unknown_key(tmp_path):
-    layer = _layer(tmp_path, GOOD_RULE.replace("    level:", "    colour: red\n    level:"))
-    assert _problems(extra=layer) == [
-        f"{layer / 'tourism.yaml'}: rule 'tourism.revenue': unknown field 'colour'; allowed fields: {RULE_FIELDS}"]
+# Each case: what is changed in GOOD_RULE, and the one line the load stops with after the file's path.
+BROKEN_RULES = [
+    pytest.param("    level:", "    colour: red\n    level:",
+                 f"rule 'tourism.revenue': unknown field 'colour'; allowed fields: {RULE_FIELDS}",
+                 id="unknown_key"),
+    pytest.param("value: 12}", "value: 12, regoin: 嵩县}",
+                 "rule 'tourism.revenue': unknown field 'regoin' in examples[1].rows[1]; "
+                 "did you mean 'region'? allowed fields: indicator, kind, period, qualifier, region, unit, value, year",
+                 id="unknown_key_in_an_example_row"),
+    pytest.param(", value: 12}", "}",
+                 "rule 'tourism.revenue': missing field 'value' in examples[1].rows[1]; "
+                 "add value: the number alone, in the indicator's unit (12, not 12亿元)",
+                 id="missing_field"),
+    pytest.param(", unit: 亿元}", "}",
+                 "indicator 'tourism_revenue': missing field 'unit'; "
+                 "add unit: a unit from rules/units.yaml, e.g. 亿元, %, 万人, 家",
+                 id="missing_indicator_unit"),
+    pytest.param("value: 12}", "value: 12亿元}",
+                 "rule 'tourism.revenue': field 'examples[1].rows[1].value': '12亿元' is not of type 'number'; "
+                 "write value: the number alone, in the indicator's unit (12, not 12亿元)",
+                 id="value_written_with_its_unit"),
+    pytest.param("    level: tourism_revenue", "    level: tourism_income",
+                 "rule 'tourism.revenue': field 'level': indicator 'tourism_income' is not "
+                 "declared; declare it under 'indicators' as {id: tourism_income, name: 中文名称, unit: 亿元}",
+                 id="undeclared_indicator_id"),
+    pytest.param("indicator: tourism_revenue", "indicator: tourism_revenu",
+                 "rule 'tourism.revenue': field 'examples[1].rows[1].indicator': indicator "
+                 "'tourism_revenu' is not declared; did you mean 'tourism_revenue'? or declare it under 'indicators' "
+                 "as {id: tourism_revenu, name: 中文名称, unit: 亿元}",
+                 id="misspelt_indicator_id_suggests_the_declared_one"),
+    # One line: the rule that uses the indicator is not blamed a second time.
+    pytest.param("unit: 亿元}", "unit: 亿圆}",
+                 "indicator 'tourism_revenue': field 'unit': unit '亿圆' has no conversion in "
+                 "rules/units.yaml; write a unit declared there, alone or after 万/亿 (亿元, 万人, 家, %)",
+                 id="undeclared_unit"),
+    pytest.param("value: 12}", "value: 120000, unit: 万元}",
+                 "rule 'tourism.revenue': field 'examples[1].rows[1].unit': '万元' is not the "
+                 "unit of indicator 'tourism_revenue' (亿元); write the value in 亿元 and leave 'unit' out",
+                 id="example_row_in_another_unit"),
+    pytest.param("    level: tourism_revenue", "    growth: tourism_revenue",
+                 "rule 'tourism.revenue': field 'growth': indicator 'tourism_revenue' has unit "
+                 "亿元, but a growth is in %; declare it with unit: \"%\" or put it under 'level'",
+                 id="growth_indicator_not_in_percent"),
+    pytest.param("anchor: '旅游总收入'", "anchor: '旅游(总收入'",
+                 "rule 'tourism.revenue': field 'anchor': regex does not compile "
+                 "(missing ) at position 6); fix the pattern (a literal bracket is written \\( \\) \\[ \\])",
+                 id="regex_that_does_not_compile"),
+    pytest.param("value: 12}]}", "value: 12}",
+                 "line 10: not valid YAML: expected ',' or ']', but got '<stream end>'; "
+                 "fix the syntax there (put regexes in single quotes: anchor: '生产总值|GDP')",
+                 id="malformed_yaml"),
+    pytest.param("  - {id: tourism_revenue, name: 旅游总收入, unit: 亿元}\n", "",
+                 "field 'indicators': None is not of type 'array'; "
+                 "write indicators: a list of {id, name, unit}, or leave the key out",
+                 id="empty_indicators_key"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "message"), BROKEN_RULES)
+def test_a_broken_rule_file_stops_the_load_with_one_line(tmp_path, old, new, message):
+    assert old in GOOD_RULE
+    layer = _layer(tmp_path, GOOD_RULE.replace(old, new))
+    assert _problems(extra=layer) == [f"{layer / 'tourism.yaml'}: {message}"]
 
 
 def test_misspelt_key_suggests_the_right_one(tmp_path):
@@ -73,57 +132,6 @@ def test_misspelt_key_suggests_the_right_one(tmp_path):
     problems = _problems(extra=layer)
     assert problems[0] == (f"{layer / 'tourism.yaml'}: rule 'tourism.revenue': unknown field 'anchr'; "
                            f"did you mean 'anchor'? allowed fields: {RULE_FIELDS}")
-
-
-def test_unknown_key_in_an_example_row(tmp_path):
-    layer = _layer(tmp_path, GOOD_RULE.replace("value: 12}", "value: 12, regoin: 嵩县}"))
-    assert _problems(extra=layer) == [
-        f"{layer / 'tourism.yaml'}: rule 'tourism.revenue': unknown field 'regoin' in examples[1].rows[1]; "
-        "did you mean 'region'? allowed fields: indicator, kind, period, qualifier, region, unit, value, year"]
-
-
-def test_missing_field(tmp_path):
-    layer = _layer(tmp_path, GOOD_RULE.replace(", value: 12}", "}"))
-    assert _problems(extra=layer) == [
-        f"{layer / 'tourism.yaml'}: rule 'tourism.revenue': missing field 'value' in examples[1].rows[1]; "
-        "add value: the number alone, in the indicator's unit (12, not 12亿元)"]
-
-
-def test_missing_indicator_unit(tmp_path):
-    layer = _layer(tmp_path, GOOD_RULE.replace(", unit: 亿元}", "}"))
-    assert _problems(extra=layer) == [
-        f"{layer / 'tourism.yaml'}: indicator 'tourism_revenue': missing field 'unit'; "
-        "add unit: a unit from rules/units.yaml, e.g. 亿元, %, 万人, 家"]
-
-
-def test_value_written_with_its_unit(tmp_path):
-    layer = _layer(tmp_path, GOOD_RULE.replace("value: 12}", "value: 12亿元}"))
-    assert _problems(extra=layer) == [
-        f"{layer / 'tourism.yaml'}: rule 'tourism.revenue': field 'examples[1].rows[1].value': "
-        "'12亿元' is not of type 'number'; write value: the number alone, in the indicator's unit (12, not 12亿元)"]
-
-
-def test_undeclared_indicator_id(tmp_path):
-    layer = _layer(tmp_path, GOOD_RULE.replace("    level: tourism_revenue", "    level: tourism_income"))
-    assert _problems(extra=layer) == [
-        f"{layer / 'tourism.yaml'}: rule 'tourism.revenue': field 'level': indicator 'tourism_income' is not "
-        "declared; declare it under 'indicators' as {id: tourism_income, name: 中文名称, unit: 亿元}"]
-
-
-def test_misspelt_indicator_id_suggests_the_declared_one(tmp_path):
-    layer = _layer(tmp_path, GOOD_RULE.replace("indicator: tourism_revenue", "indicator: tourism_revenu"))
-    assert _problems(extra=layer) == [
-        f"{layer / 'tourism.yaml'}: rule 'tourism.revenue': field 'examples[1].rows[1].indicator': indicator "
-        "'tourism_revenu' is not declared; did you mean 'tourism_revenue'? or declare it under 'indicators' "
-        "as {id: tourism_revenu, name: 中文名称, unit: 亿元}"]
-
-
-def test_undeclared_unit(tmp_path):
-    layer = _layer(tmp_path, GOOD_RULE.replace("unit: 亿元}", "unit: 亿圆}"))
-    # One line: the rule that uses the indicator is not blamed a second time.
-    assert _problems(extra=layer) == [
-        f"{layer / 'tourism.yaml'}: indicator 'tourism_revenue': field 'unit': unit '亿圆' has no conversion in "
-        "rules/units.yaml; write a unit declared there, alone or after 万/亿 (亿元, 万人, 家, %)"]
 
 
 def test_unit_with_no_conversion_in_units_yaml(tmp_path):
@@ -134,27 +142,6 @@ def test_unit_with_no_conversion_in_units_yaml(tmp_path):
     units.write_text(text.replace("  亩: {dimension: area, factor: 666.6666666666666}\n",
                                   "  亩: {dimension: area}\n"), encoding="utf-8")
     assert _problems(base=base) == ["units.yaml: unit '亩': field 'factor' must be a number > 0, got None"]
-
-
-def test_example_row_in_another_unit(tmp_path):
-    layer = _layer(tmp_path, GOOD_RULE.replace("value: 12}", "value: 120000, unit: 万元}"))
-    assert _problems(extra=layer) == [
-        f"{layer / 'tourism.yaml'}: rule 'tourism.revenue': field 'examples[1].rows[1].unit': '万元' is not the "
-        "unit of indicator 'tourism_revenue' (亿元); write the value in 亿元 and leave 'unit' out"]
-
-
-def test_growth_indicator_not_in_percent(tmp_path):
-    layer = _layer(tmp_path, GOOD_RULE.replace("    level: tourism_revenue", "    growth: tourism_revenue"))
-    assert _problems(extra=layer) == [
-        f"{layer / 'tourism.yaml'}: rule 'tourism.revenue': field 'growth': indicator 'tourism_revenue' has unit "
-        "亿元, but a growth is in %; declare it with unit: \"%\" or put it under 'level'"]
-
-
-def test_regex_that_does_not_compile(tmp_path):
-    layer = _layer(tmp_path, GOOD_RULE.replace("anchor: '旅游总收入'", "anchor: '旅游(总收入'"))
-    assert _problems(extra=layer) == [
-        f"{layer / 'tourism.yaml'}: rule 'tourism.revenue': field 'anchor': regex does not compile "
-        "(missing ) at position 6); fix the pattern (a literal bracket is written \\( \\) \\[ \\])"]
 
 
 def test_duplicate_rule_id_in_one_layer(tmp_path):
@@ -171,13 +158,6 @@ def test_duplicate_rule_id_in_the_shipped_folder(tmp_path):
     text = gdp.read_text(encoding="utf-8")
     gdp.write_text(text.replace("  - id: gdp.per_capita\n", "  - id: gdp\n"), encoding="utf-8")
     assert _problems(base=base) == [f"{gdp}: rule 'gdp': duplicate rule id (also in {gdp}); rename one"]
-
-
-def test_malformed_yaml(tmp_path):
-    layer = _layer(tmp_path, GOOD_RULE.replace("value: 12}]}", "value: 12}"))
-    assert _problems(extra=layer) == [
-        f"{layer / 'tourism.yaml'}: line 10: not valid YAML: expected ',' or ']', but got '<stream end>'; "
-        "fix the syntax there (put regexes in single quotes: anchor: '生产总值|GDP')"]
 
 
 def test_rule_with_no_examples(tmp_path):
@@ -210,13 +190,6 @@ def test_every_problem_of_a_file_is_listed(tmp_path):
     problems = _problems(extra=_layer(tmp_path, bad))
     fields = [p.split(": ", 2)[2].split(":")[0] for p in problems]
     assert fields == ["field 'anchor'", "field 'examples[1].rows[1].indicator'"]
-
-
-def test_empty_indicators_key(tmp_path):
-    layer = _layer(tmp_path, GOOD_RULE.replace("  - {id: tourism_revenue, name: 旅游总收入, unit: 亿元}\n", ""))
-    assert _problems(extra=layer) == [
-        f"{layer / 'tourism.yaml'}: field 'indicators': None is not of type 'array'; "
-        "write indicators: a list of {id, name, unit}, or leave the key out"]
 
 
 def test_user_rule_with_the_same_id_replaces_the_shipped_one(tmp_path):
