@@ -192,16 +192,20 @@ def test_every_problem_of_a_file_is_listed(tmp_path):
     assert fields == ["field 'anchor'", "field 'examples[1].rows[1].indicator'"]
 
 
+# A user rule with the id of a shipped one (and no growth indicator, unlike the shipped rule).
+REPLACING_GDP = """\
+family: gdp
+rules:
+  - id: gdp
+    anchor: '地区生产总值'
+    level: gdp
+    examples:
+      - {text: 地区生产总值412.6亿元。, rows: [{indicator: gdp, value: 412.6}]}
+"""
+
+
 def test_user_rule_with_the_same_id_replaces_the_shipped_one(tmp_path):
-    layer = _layer(tmp_path, """\
-        family: gdp
-        rules:
-          - id: gdp
-            anchor: '地区生产总值'
-            level: gdp
-            examples:
-              - {text: 地区生产总值412.6亿元。, rows: [{indicator: gdp, value: 412.6}]}
-        """, "gdp.yaml")
+    layer = _layer(tmp_path, REPLACING_GDP, "gdp.yaml")
     rs = load_rules([layer])
     shipped = shipped_rules_dir() / "indicators" / "gdp.yaml"
     assert rs.notices == (f"rule 'gdp' from {layer / 'gdp.yaml'} replaces the one in {shipped}",)
@@ -230,15 +234,7 @@ def test_rules_check_broken_folder_exits_2_without_traceback(tmp_path):
 
 
 def test_rules_check_notes_a_replaced_rule(tmp_path):
-    layer = _layer(tmp_path, """\
-        family: gdp
-        rules:
-          - id: gdp
-            anchor: '地区生产总值'
-            level: gdp
-            examples:
-              - {text: 地区生产总值412.6亿元。, rows: [{indicator: gdp, value: 412.6}]}
-        """, "gdp.yaml")
+    layer = _layer(tmp_path, REPLACING_GDP, "gdp.yaml")
     res = _cli("rules", "check", str(layer), cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     shipped = shipped_rules_dir() / "indicators" / "gdp.yaml"
