@@ -143,7 +143,9 @@ class Scopes:
     opening_periods: list[tuple[str, str]]
 
 
-def build_scopes(norm: Normalized, info: ReportInfo, rs: RuleSet, sents: list[Span]) -> Scopes:
+def build_scopes(norm: Normalized, info: ReportInfo, rs: RuleSet, sents: list[Span],
+                 sent_starts: list[int]) -> Scopes:
+    """``sent_starts`` are the starts of ``sents``."""
     g = rs.grammar
     text = norm.text
     current: tuple[int, str] | None = None
@@ -176,7 +178,6 @@ def build_scopes(norm: Normalized, info: ReportInfo, rs: RuleSet, sents: list[Sp
                 marks.append((m.start(), info.present + g.relative_years[m.group()], f"'{m.group()}' in the sentence"))
     marks.sort()
     year_at = [m[0] for m in marks]
-    sent_starts = [s.start for s in sents]
     opening_at: list[int] = []
     opening_years: list[int] = []
     for i, sent in _openings(year_at, sents, sent_starts):

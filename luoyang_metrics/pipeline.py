@@ -66,11 +66,10 @@ def _file_result(source: str, columns: list[list[object]], error: str | None,
     return FileResult(source, ColumnRows(columns), error, warnings)
 
 
-def _sentences_to_read(text: str, sents: list[Span], anchors: list[Anchor],
+def _sentences_to_read(text: str, sents: list[Span], starts: list[int], anchors: list[Anchor],
                        words: frozenset[str]) -> list[tuple[int, int]]:
     """The sentences whose figures a rule may claim: those holding a rule phrase or one of the
     words a rule without a phrase needs (``RuleSet.number_words``)."""
-    starts = [s.start for s in sents]
     keep = {bisect.bisect_right(starts, a.start) - 1 for a in anchors}
     for word in words:
         at = text.find(word)
@@ -100,16 +99,16 @@ def analyse(text: str, rs: RuleSet, source: str = "<text>", year: int | None = N
     norm = normalize(text)
     t = norm.text
     sents = all_sentences(t)
+    sent_starts = [s.start for s in sents]
     problems: list[str] = []
     anchors = find_anchors(t, rs, problems, sents)
     if every_number or rs.number_words is None:
         numbers = find_numbers(t, rs.units)
     else:
-        numbers = find_numbers(t, rs.units, _sentences_to_read(t, sents, anchors, rs.number_words))
+        numbers = find_numbers(t, rs.units, _sentences_to_read(t, sents, sent_starts, anchors, rs.number_words))
     claims = match_sentences(t, sents, numbers, anchors, rs)
     info = ctx.infer_report(norm, rs, year=year, region=region, default_year=default_year)
-    scopes = ctx.build_scopes(norm, info, rs, sents)
-    sent_starts = [s.start for s in sents]
+    scopes = ctx.build_scopes(norm, info, rs, sents, sent_starts)
     rows: list[Row] = []
     traces: list[Trace] = []
     no_year = no_region = 0
