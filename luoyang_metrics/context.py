@@ -73,7 +73,10 @@ def infer_report(norm: Normalized, rs: RuleSet, year: int | None = None, region:
     g = rs.grammar
     head_end = norm.paragraphs[min(len(norm.paragraphs), 6) - 1].end if norm.paragraphs else 0
     head = text[:head_end]
-    review = g.report["review"].search(text[: max(head_end, 600)]) is not None
+    pm = g.report["period_title"].search(head)
+    # A report on part of a year ("前三季度全市经济运行") is news of the year it is published in,
+    # whatever meeting its opening mentions.
+    review = pm is None and g.report["review"].search(text[: max(head_end, 600)]) is not None
 
     described: int | None = year
     present: int | None = None
@@ -107,7 +110,6 @@ def infer_report(norm: Normalized, rs: RuleSet, year: int | None = None, region:
         reg = Region(region, "", "county", None, None)
     if reg is None:
         reg = rs.gazetteer.infer_report_region(text[:REGION_SCAN])
-    pm = g.report["period_title"].search(head)
     period = _period_name(pm.group("p"), rs) if pm else "Y"
     return ReportInfo(described, present, reg, period, review)
 
@@ -197,6 +199,8 @@ def build_scopes(norm: Normalized, info: ReportInfo, rs: RuleSet, sents: list[Sp
     opening_period_at: list[int] = []
     opening_periods: list[tuple[str, str]] = []
     for i, sent in _openings(period_at, sents, sent_starts):
+        if _skip_leads(text, sent.start, rs) <= period_at[i]:
+            continue  # "面对上半年增速回落的形势,...": the period is not what the sentence opens with
         opening_period_at.append(sent.start)
         opening_periods.append((periods[i][1], periods[i][2]))
     return Scopes([p.start for p in norm.paragraphs], scope, year_at, [(m[1], m[2]) for m in marks],

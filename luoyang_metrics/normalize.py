@@ -158,6 +158,22 @@ def _ends_sentence(s: str) -> bool:
     return last in _CLOSERS and len(s) > 1 and s[-2] in _SENTENCE_END | {"。"}
 
 
+# A line that starts with a figure ("412.63亿元,比上年增长5.7%"), not with a year ("2023年,")
+# or a list number ("1、", "2.").
+_FIGURE_START = re.compile(r"\d+(?:[.,]\d+)*([^\d.,年月日、)])")
+
+
+def _figure_follows(line: str, folded: list[tuple[str, list[tuple[int, int]]]], idx: int) -> bool:
+    """Whether a short line ending in a word is the start of a sentence whose figure was broken
+    onto the next line, blank lines between ("全年全市社会消费品零售总额\n\n412.63亿元")."""
+    if not "\u4e00" <= line[-1] <= "\u9fff":
+        return False
+    for text, _ in folded[idx + 1: idx + 4]:
+        if text:
+            return _FIGURE_START.match(text) is not None
+    return False
+
+
 def _join_threshold(lengths: list[int]) -> int:
     """How long a line must be to count as wrapped rather than a heading."""
     if not lengths:
@@ -209,7 +225,7 @@ def normalize(original: str) -> Normalized:
         text_parts.append(t)
         n += len(t)
         para_lines += 1
-        pending_join = not _ends_sentence(t) and len(t) >= threshold
+        pending_join = not _ends_sentence(t) and (len(t) >= threshold or _figure_follows(t, folded, idx))
     if para_start is not None:
         paragraphs.append(Span(para_start, n))
         one_line.append(para_lines == 1)

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+import regex
+
 from . import context as ctx
 from . import reading
 from .errors import ReadError, UsageError
@@ -88,6 +90,26 @@ def _sentences_to_read(text: str, sents: list[Span], starts: list[int], anchors:
     return spans
 
 
+def _link_lists(norm: Normalized, marker: regex.Pattern[str]) -> list[tuple[int, int]]:
+    """Spans of web-page link lists: a marker line ("相关阅读") and the lines of titles under it
+    (no sentence ends with 。 in a title; lines of titles may have been joined as one)."""
+    spans: list[tuple[int, int]] = []
+    paras = norm.paragraphs
+    starts = [p.start for p in paras]
+    for m in marker.finditer(norm.text):
+        k = bisect.bisect_right(starts, m.start())
+        end = m.end()
+        while k < len(paras) and norm.text.find("。", paras[k].start, paras[k].end) < 0:
+            end = paras[k].end
+            k += 1
+        spans.append((m.start(), end))
+    return spans
+
+
+def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:
+    return any(lo <= pos < hi for lo, hi in spans)
+
+
 def analyse(text: str, rs: RuleSet, source: str = "<text>", year: int | None = None,
             region: str | None = None, default_year: int = 0, every_number: bool = True) -> Extraction:
     """Run every stage on one decoded text and keep the intermediate results.
@@ -107,6 +129,9 @@ def analyse(text: str, rs: RuleSet, source: str = "<text>", year: int | None = N
     else:
         numbers = find_numbers(t, rs.units, _sentences_to_read(t, sents, sent_starts, anchors, rs.number_words))
     claims = match_sentences(t, sents, numbers, anchors, rs)
+    skipped = _link_lists(norm, rs.grammar.report["link_list"])
+    if skipped:
+        claims = [c for c in claims if not _inside(c.number.start, skipped)]
     info = ctx.infer_report(norm, rs, year=year, region=region, default_year=default_year)
     scopes = ctx.build_scopes(norm, info, rs, sents, sent_starts)
     rows: list[Row] = []

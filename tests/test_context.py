@@ -171,7 +171,7 @@ def test_period_opening_a_paragraph_carries_to_its_sentences(rs):
     text = "1-9月,全市规模以上工业增加值同比增长6.3%。固定资产投资同比增长8.2%。\n全年全市地区生产总值5400亿元。"
     rows = extract_text(text, year=2023, region="洛阳市", rules=rs)
     assert [(r.indicator, r.period) for r in rows] == [
-        ("industrial_va_growth", "M1-9"), ("fixed_asset_investment_growth", "M1-9"), ("gdp", "Y")]
+        ("industrial_va_growth", "Q1-3"), ("fixed_asset_investment_growth", "Q1-3"), ("gdp", "Y")]
 
 
 def test_target_word_opening_a_sentence_leads_only_a_list_of_figures(rs):
@@ -185,3 +185,65 @@ def test_target_word_opening_a_sentence_leads_only_a_list_of_figures(rs):
 def test_bracketed_comparison_without_a_region_gives_nothing(rs):
     text = "2024年全区地区生产总值增长6.0%,增速高于去年同期(5.0%)1个百分点。"
     assert _keys(text, rs, region="孟津区") == [("gdp_growth", 6.0, 2024, "Y", "孟津区", "actual")]
+
+
+@pytest.mark.parametrize(("months", "period"), [
+    ("1-3月", "Q1"), ("1—6月份", "H1"), ("1-9月", "Q1-3"), ("1-12月", "Y"), ("1-2月", "M1-2"), ("1-11月", "M1-11"),
+])
+def test_months_of_a_quarter_half_or_year_are_that_period(rs, months, period):
+    # "1-6月" and "上半年" are the same figures: one period, so that they compare
+    rows = extract_text(f"{months},全市规模以上工业增加值同比增长6.3%。", year=2023, region="洛阳市", rules=rs)
+    assert [(r.indicator, r.value, r.period) for r in rows] == [("industrial_va_growth", 6.3, period)]
+
+
+PART_YEAR_NEWS = """1—2月份全省经济运行开局平稳
+来源:河南日报 发布时间:2024-03-20 07:58
+
+今年以来,全省上下认真落实省委经济工作会议部署,经济运行起步平稳。
+全省规模以上工业增加值同比增长7.9%,高于全国(7.0%)0.9个百分点。
+"""
+
+
+def test_part_year_news_describes_the_year_it_is_published_in(rs):
+    # the 经济工作会议 it mentions does not make it a review of the year before
+    ex = analyse(PART_YEAR_NEWS, rs)
+    assert (ex.info.year, ex.info.period, ex.info.review) == (2024, "M1-2", False)
+    assert [(r.year, r.period, r.region, r.value) for r in ex.rows] == [
+        (2024, "M1-2", "河南省", 7.9), (2024, "M1-2", "全国", 7.0)]
+
+
+def test_period_title_may_name_the_region(rs):
+    text = "前三季度洛阳市经济运行总体平稳\n发布时间:2022-10-28\n\n全市固定资产投资同比增长12.5%。"
+    assert _keys(text, rs) == [("fixed_asset_investment_growth", 12.5, 2022, "Q1-3", "洛阳市", "actual")]
+
+
+WEB_PAGE = """前三季度全市经济运行总体平稳
+发布时间:2022-10-28
+
+全市固定资产投资同比增长12.5%。
+责任编辑:刘洋
+相关阅读
+·9月份全市居民消费价格同比上涨2.1%
+·我市规模以上工业增加值增长6%
+"""
+
+
+def test_link_list_under_a_web_page_is_not_read(rs):
+    # the titles under 相关阅读 are other articles: their figures are not this report's
+    assert [(r.indicator, r.value) for r in extract_text(WEB_PAGE, region="洛阳市", rules=rs)] == [
+        ("fixed_asset_investment_growth", 12.5)]
+
+
+def test_period_inside_an_opening_phrase_does_not_set_the_paragraph_period(rs):
+    # "面对上半年…的形势" looks back on the first half; the figures after it are the year's
+    text = ("面对上半年规模以上工业增加值增速一度回落的严峻形势,我们及时出台稳经济措施。"
+            "全县地区生产总值完成186.4亿元,同比增长4.6%。")
+    rows = extract_text(text, year=2023, region="汝阳县", rules=rs)
+    assert [(r.indicator, r.value, r.period) for r in rows] == [("gdp", 186.4, "Y"), ("gdp_growth", 4.6, "Y")]
+
+
+def test_period_after_a_year_opens_the_paragraph(rs):
+    text = "2023年1—6月份,全市规模以上工业增加值同比增长6.3%。固定资产投资同比增长8.2%。"
+    rows = extract_text(text, region="洛阳市", rules=rs)
+    assert [(r.indicator, r.year, r.period) for r in rows] == [
+        ("industrial_va_growth", 2023, "H1"), ("fixed_asset_investment_growth", 2023, "H1")]

@@ -66,3 +66,16 @@ def test_sentences_split_after_full_stops():
     n = normalize("甲增长5%。乙下降2%!丙持平?丁")
     got = [n.text[s.start:s.end] for s in sentences(n.text, n.paragraphs[0])]
     assert got == ["甲增长5%。", "乙下降2%!", "丙持平?", "丁"]
+
+
+def test_figure_broken_onto_the_next_line_is_joined():
+    # a short line ending in a word and a line opening with a figure: one sentence
+    n = normalize("　　全年全市社会消费品零售总额\n\n412.63亿元，比上年增长5.7%。")
+    assert n.text == "全年全市社会消费品零售总额412.63亿元,比上年增长5.7%。"
+    assert n.line_of(n.text.index("412.63")) == 3
+
+
+def test_heading_before_a_year_or_a_numbered_item_stays_apart():
+    assert normalize("一、综合\n2023年,全市生产总值100亿元。").text == "一、综合\n2023年,全市生产总值100亿元。"
+    assert normalize("二、工业\n1.规模以上工业增加值增长5%。").text == "二、工业\n1.规模以上工业增加值增长5%。"
+    assert normalize("三、投资\n3、固定资产投资增长5%。").text == "三、投资\n3、固定资产投资增长5%。"
