@@ -44,6 +44,10 @@ class Decision(NamedTuple):
     reason: str
 
 
+# The region of a figure whose subject is a town or a park inside the region: no row.
+PART_OF_REGION = "part of a region"
+
+
 # ----------------------------------------------------------------------------- report level
 
 
@@ -305,6 +309,12 @@ def _subject_region(text: str, sent: Span, anchor_start: int, info: ReportInfo, 
     for q in (own, first):
         if q is None or q >= anchor_start:
             continue
+        # a town or park subject of the figure's own clause, or of a breakdown sentence
+        # ("其中,上店镇依托…,农村居民人均可支配收入达到17860元"); not of a clause with its own verb
+        # ("…等产业园加紧建设,23个重点项目完成投资103亿元")
+        part = rs.grammar.subunit.match(text, q, anchor_start)
+        if part is not None and (q == own or text.find("其中", sent.start, q) >= 0):
+            return Decision(PART_OF_REGION, f"subject '{part.group()}' is a part of a region")
         hit = memo.get(("at", q), False)
         if hit is False:
             hit = memo[("at", q)] = gz.match_at(text, q, info.region)

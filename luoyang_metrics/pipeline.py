@@ -177,7 +177,7 @@ def _to_row(c: Claim, norm: Normalized, shared: tuple[ctx.Setting, str], scopes:
     year = ctx.resolve_year(scopes, setting, n.start)
     period = ctx.resolve_period(scopes, setting, n.start)
     region = ctx.resolve_region(t, sent, c.anchor_start, c.region_at, info, rs, memo)
-    if c.via == "reference" and region.value is None:
+    if (c.via == "reference" and region.value is None) or region.value is ctx.PART_OF_REGION:
         return None
     family_words = (c.item or c.rule).target_words
     kind = ctx.resolve_kind(t, sent, n.start, int(year.value), info, family_words, rs, memo)  # type: ignore[arg-type]

@@ -124,6 +124,7 @@ class Grammar:
     period_scanner: Scanner                       # finds ``periods`` faster than finditer
     period_names: dict[str, str]
     lead: regex.Pattern[str]
+    subunit: regex.Pattern[str]           # a town or park as a subject: not the region's figure
     report: dict[str, regex.Pattern[str]]
 
 
@@ -525,6 +526,7 @@ def _load_grammar(path: Path, problems: list[str]) -> Grammar:
             "heading_year": g["heading_year"],
             "year_base": g["year_base"],
             "lead": _words(g["lead"]),
+            "subunit": _words(g["subunit"]),
         }
         compiled = {k: _compile(v, where, k, problems) for k, v in pats.items()}
         rel = {str(k): int(v) for k, v in g["relative_years"].items()}

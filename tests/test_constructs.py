@@ -50,3 +50,21 @@ def test_unnamed_figures_take_the_sentence_indicator(rs: RuleSet, text: str, exp
 ])
 def test_look_alikes_give_only_their_named_figures(rs: RuleSet, text: str, expected: list) -> None:
     assert _rows(text, rs) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # a town, street office or park as the subject: a part of the region, not its figure
+    ("其中,城关镇完成固定资产投资26.8亿元,增长18.5%。", []),
+    ("其中,上店镇依托红薯全产业链建设,农村居民人均可支配收入达到17860元。", []),
+    ("汝阳县产业集聚区完成固定资产投资42.3亿元,增长15.2%。", []),
+    ("其中,龙门街道实现社会消费品零售总额35亿元。", []),
+    # 城乡, 城镇, 乡村, 乡镇 are not places; parks named in another clause leave the figure alone
+    ("全市城乡居民人均可支配收入分别达到45108元、20021元。",
+     [(2023, "Y", "洛阳市", "disposable_income_urban", 45108.0),
+      (2023, "Y", "洛阳市", "disposable_income_rural", 20021.0)]),
+    ("全市城镇新增就业8.5万人。", [(2023, "Y", "洛阳市", "urban_jobs_new", 8.5)]),
+    ("格力智能产业园等专业园区加紧建设,23个重点项目完成投资103亿元。",
+     [(2023, "Y", "洛阳市", "key_project_investment", 103.0)]),
+])
+def test_parts_of_a_region_give_no_rows(rs: RuleSet, text: str, expected: list) -> None:
+    assert _rows(text, rs) == expected
