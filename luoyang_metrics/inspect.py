@@ -34,6 +34,7 @@ STRATEGIES: dict[str, str] = {
     "after": "the words after the number (or its unit word) name the indicator",
     "parallel": "a clause opening with another place, period or year: the indicator of an earlier level",
     "change": "由…增加到…: the level the indicator reached",
+    "from": "由2015年的…增加到…: the earlier level, in the year named",
     "points": "a rate after its change in percentage points (提高0.2个百分点,达到2.3%)",
 }
 

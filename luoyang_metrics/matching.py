@@ -44,6 +44,7 @@ class Claim(NamedTuple):
     item: Rule | None = None  # the rule whose indicators apply, when it differs from ``rule``
     region_at: tuple[int, int] | None = None  # a reference region named in the text
     raw_end: int = -1       # end of raw when the rule's ``after`` phrase extends it
+    year: int = 0           # the year the text names for it where the sentence's year does not apply
 
 
 def find_anchors(text: str, rs: RuleSet, problems: list[str] | None = None,
@@ -489,11 +490,19 @@ def _carry(text: str, i: int, nums: Sequence[NumberMention], done: list[Claim], 
 def _from_to(text: str, s: Span, i: int, nums: Sequence[NumberMention], ancs: Sequence[Anchor],
              rs: RuleSet) -> list[Claim]:
     """"地区生产总值由3782亿元增加到5480亿元": the figure after 增加到 is the level reached. The
-    one after 由 is a value of some earlier year, left out: even when the text names that year
-    ("由2018年的4640亿元"), 由 reads as a comparison base and the figure would take the wrong one."""
+    one after 由 is the value of an earlier year: kept when the text names that year
+    ("由2015年的1605.8亿元"), left out when it does not."""
     if i == 0 or nums[i - 1].dimension != nums[i].dimension:
         return []
-    return _past_previous(text, s, i, nums, ancs, rs, "from_gap", "to_gap", "change")
+    reached = _past_previous(text, s, i, nums, ancs, rs, "from_gap", "to_gap", "change")
+    if not reached:
+        return []
+    c, previous = reached[0], nums[i - 1]
+    named = rs.grammar.year.search(text, c.anchor_start, previous.qual_start)
+    if named is None or not text.startswith(("由", "从"), named.start() - 1):
+        return reached
+    earlier = c._replace(number=previous, via="from", year=int(named.group("y")))
+    return [earlier, *reached]
 
 
 def _after_points(text: str, s: Span, i: int, nums: Sequence[NumberMention], ancs: Sequence[Anchor],

@@ -174,13 +174,19 @@ def _to_row(c: Claim, norm: Normalized, shared: tuple[ctx.Setting, str], scopes:
     n = c.number
     setting, evidence = shared
     sent = setting.sent
-    year = ctx.resolve_year(scopes, setting, n.start)
+    if c.year:
+        year = ctx.Decision(c.year, f"'{c.year}年' named before it")
+    else:
+        year = ctx.resolve_year(scopes, setting, n.start)
     period = ctx.resolve_period(scopes, setting, n.start)
     region = ctx.resolve_region(t, sent, c.anchor_start, c.region_at, info, rs, memo)
     if (c.via == "reference" and region.value is None) or region.value is ctx.PART_OF_REGION:
         return None
     family_words = (c.item or c.rule).target_words
-    kind = ctx.resolve_kind(t, sent, n.start, int(year.value), info, family_words, rs, memo)  # type: ignore[arg-type]
+    if c.via == "from":
+        kind = ctx.Decision("actual", "the earlier value of a change")
+    else:
+        kind = ctx.resolve_kind(t, sent, n.start, int(year.value), info, family_words, rs, memo)  # type: ignore[arg-type]
     ind = rs.indicators[c.indicator]
     try:
         value = convert(n.value, n.unit, ind.unit, rs.units)
