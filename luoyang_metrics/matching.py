@@ -21,7 +21,7 @@ import regex
 
 from .model import NumberMention
 from .normalize import Span, clause_start
-from .rules import AnchorIndex, Rule, RuleSet
+from .rules import AnchorIndex, Grammar, Rule, RuleSet
 
 
 class Anchor(NamedTuple):
@@ -138,7 +138,11 @@ def match_sentences(text: str, sentences: Sequence[Span], numbers: Sequence[Numb
     claims: list[Claim] = []
     ni = ai = 0
     group_counter = [0]
+    g = rs.grammar
+    multi_para = False  # the paragraph opens with a span of years ("五年来,人民生活持续改善。")
     for s in sentences:
+        if s.start == 0 or text[s.start - 1] == "\n":
+            multi_para = g.multi_year.search(text, s.start, _first_clause_end(text, s)) is not None
         while ni < len(numbers) and numbers[ni].start < s.start:
             ni += 1
         while ai < len(anchors) and anchors[ai].start < s.start:
@@ -150,13 +154,13 @@ def match_sentences(text: str, sentences: Sequence[Span], numbers: Sequence[Numb
         while aj < len(anchors) and anchors[aj].end <= s.end:
             aj += 1
         if nj > ni:
-            claims.extend(_match_sentence(text, s, numbers[ni:nj], anchors[ai:aj], rs, group_counter))
+            claims.extend(_match_sentence(text, s, numbers[ni:nj], anchors[ai:aj], rs, group_counter, multi_para))
         ni, ai = nj, aj
     return claims
 
 
 def _match_sentence(text: str, s: Span, nums: Sequence[NumberMention], ancs: Sequence[Anchor],
-                    rs: RuleSet, group_counter: list[int]) -> list[Claim]:
+                    rs: RuleSet, group_counter: list[int], multi_para: bool = False) -> list[Claim]:
     out: list[Claim] = []
     consumed: set[int] = set()
     g = rs.grammar
@@ -168,7 +172,7 @@ def _match_sentence(text: str, s: Span, nums: Sequence[NumberMention], ancs: Seq
     for i, n in enumerate(nums):
         if i in consumed:
             continue
-        if multi_head or multi and g.multi_year.search(text, clause_start(text, s.start, n.start), n.start):
+        if multi_head or (multi or multi_para) and _over_years(text, s, n, g, multi, multi_para):
             # a figure over several years is no year's value, but the level one reached is
             # ("五年来,地区生产总值由3782亿元增加到5480亿元")
             out.extend(_from_to(text, s, i, nums, ancs, rs))
@@ -185,6 +189,14 @@ def _match_sentence(text: str, s: Span, nums: Sequence[NumberMention], ancs: Seq
 
 
 # ----------------------------------------------------------------------------- helpers
+
+
+def _over_years(text: str, s: Span, n: NumberMention, g: Grammar, multi: bool, multi_para: bool) -> bool:
+    """Whether the figure's own clause names a span of years, or, in a paragraph about several
+    years, adds them up ("五年来,人民生活持续改善。…累计新增城镇就业30.2万人")."""
+    own = clause_start(text, s.start, n.start)
+    return ((multi and g.multi_year.search(text, own, n.start) is not None)
+            or (multi_para and text.find("累计", own, n.start) >= 0))
 
 
 _CLAUSE_BREAK = regex.compile("[,;:]")

@@ -72,3 +72,11 @@ def test_look_alikes_give_only_their_named_figures(rs: RuleSet, text: str, expec
 ])
 def test_parts_of_a_region_give_no_rows(rs: RuleSet, text: str, expected: list) -> None:
     assert _rows(text, rs) == expected
+
+
+def test_cumulative_figure_in_a_paragraph_about_several_years(rs: RuleSet) -> None:
+    # the paragraph opens with 五年来: what its later sentences add up (累计) is no year's value
+    text = "五年来,人民生活持续改善。城乡居民收入稳步增长;累计新增城镇就业30.2万人。全年城镇新增就业6.1万人。"
+    assert _rows(text, rs) == [(2023, "Y", "洛阳市", "urban_jobs_new", 6.1)]
+    # in a paragraph about one year, 累计 is the year's running total
+    assert _rows("全年累计新增城镇就业6.1万人。", rs) == [(2023, "Y", "洛阳市", "urban_jobs_new", 6.1)]
