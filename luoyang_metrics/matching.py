@@ -322,14 +322,17 @@ def _reference(text: str, s: Span, n: NumberMention, done: list[Claim], rs: Rule
     tail = g.reference_after.search(text, lo, n.qual_start)
     if tail is None:
         return []
-    window = text[lo:tail.start()]
-    last = None
-    for m in g.reference_before.finditer(window):
-        last = m
-    if last is None:
-        return []
-    region_start = lo + last.end()
     prev = done[-1]
+    after_reference = prev.via == "reference" and prev.number.end < tail.start()
+    last = None
+    for m in g.reference_before.finditer(text, max(lo, prev.number.end) if after_reference else lo, tail.start()):
+        last = m
+    if last is not None:
+        region_start = last.end()
+    elif after_reference and (nxt := g.reference_next.match(text, prev.number.end, tail.start())) is not None:
+        region_start = nxt.end()  # "高于全国(4.8%)0.2个百分点、全省(4.7%)"
+    else:
+        return []
     if prev.number.dimension != n.dimension or prev.measure == "level" and n.dimension == "percent":
         return []
     return [Claim(n, prev.rule, prev.indicator, prev.measure, False, prev.anchor_start, "reference",

@@ -174,11 +174,11 @@ def _to_row(c: Claim, norm: Normalized, shared: tuple[ctx.Setting, str], scopes:
     n = c.number
     setting, evidence = shared
     sent = setting.sent
-    if c.year:
-        year = ctx.Decision(c.year, f"'{c.year}年' named before it")
-    else:
-        year = ctx.resolve_year(scopes, setting, n.start)
-    period = ctx.resolve_period(scopes, setting, n.start)
+    # a reference region's value is of the year and period of the figure it is compared with
+    at = c.anchor_start if c.via == "reference" else n.start
+    named = ctx.Decision(c.year, f"'{c.year}年' named before it") if c.year else None
+    year = named or ctx.resolve_year(scopes, setting, at)
+    period = ctx.resolve_period(scopes, setting, at)
     region = ctx.resolve_region(t, sent, c.anchor_start, c.region_at, info, rs, memo)
     if (c.via == "reference" and region.value is None) or region.value is ctx.PART_OF_REGION:
         return None

@@ -113,6 +113,7 @@ class Grammar:
     number_list_gap: regex.Pattern[str]
     reference_before: regex.Pattern[str]
     reference_after: regex.Pattern[str]
+    reference_next: regex.Pattern[str]
     target_words: regex.Pattern[str]
     actual_words: regex.Pattern[str]
     year: regex.Pattern[str]
@@ -520,6 +521,7 @@ def _load_grammar(path: Path, problems: list[str]) -> Grammar:
             "number_list_gap": g["number_list_gap"],
             "reference_before": g["reference_before"],
             "reference_after": g["reference_after"],
+            "reference_next": g["reference_next"],
             "target_words": _words(g["target_words"]),
             "actual_words": g["actual_words"],
             "year": g["year"],

@@ -80,3 +80,22 @@ def test_cumulative_figure_in_a_paragraph_about_several_years(rs: RuleSet) -> No
     assert _rows(text, rs) == [(2023, "Y", "洛阳市", "urban_jobs_new", 6.1)]
     # in a paragraph about one year, 累计 is the year's running total
     assert _rows("全年累计新增城镇就业6.1万人。", rs) == [(2023, "Y", "洛阳市", "urban_jobs_new", 6.1)]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # a second reference region after the first one's comparison
+    ("前三季度,全市地区生产总值同比增长5.0%,增速高于全国(4.8%)0.2个百分点、全省(4.7%)0.3个百分点。",
+     [(2023, "Q1-3", "洛阳市", "gdp_growth", 5.0), (2023, "Q1-3", "全国", "gdp_growth", 4.8),
+      (2023, "Q1-3", "河南省", "gdp_growth", 4.7)]),
+    ("全年地区生产总值增长6.1%,增速高于全国(5.2%)0.9个百分点,低于郑州市(7.4%)1.3个百分点。",
+     [(2023, "Y", "洛阳市", "gdp_growth", 6.1), (2023, "Y", "全国", "gdp_growth", 5.2),
+      (2023, "Y", "郑州市", "gdp_growth", 7.4)]),
+    # 是…的N倍 with the region's value in brackets
+    ("全区研发投入强度达到6.8%,是全市平均水平(2.45%)的2.8倍。",
+     [(2023, "Y", "洛阳市", "rd_intensity", 6.8), (2023, "Y", "洛阳市", "rd_intensity", 2.45)]),
+    # the reference value is of the period of the figure it is compared with, not of 一季度
+    ("上半年,全市地区生产总值同比增长6.2%,增速较一季度加快0.4个百分点,高于全省(5.9%)0.3个百分点。",
+     [(2023, "H1", "洛阳市", "gdp_growth", 6.2), (2023, "H1", "河南省", "gdp_growth", 5.9)]),
+])
+def test_reference_regions_in_brackets(rs: RuleSet, text: str, expected: list) -> None:
+    assert _rows(text, rs) == expected
