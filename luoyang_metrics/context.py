@@ -203,7 +203,7 @@ def build_scopes(norm: Normalized, info: ReportInfo, rs: RuleSet, sents: list[Sp
     opening_period_at: list[int] = []
     opening_periods: list[tuple[str, str]] = []
     for i, sent in _openings(period_at, sents, sent_starts):
-        if _skip_leads(text, sent.start, rs) <= period_at[i]:
+        if period_at[i] > sent.start and _skip_leads(text, sent.start, rs) <= period_at[i]:
             continue  # "面对上半年增速回落的形势,...": the period is not what the sentence opens with
         opening_period_at.append(sent.start)
         opening_periods.append((periods[i][1], periods[i][2]))
@@ -312,8 +312,10 @@ def _subject_region(text: str, sent: Span, anchor_start: int, info: ReportInfo, 
         # a town or park subject of the figure's own clause, or of a breakdown sentence
         # ("其中,上店镇依托…,农村居民人均可支配收入达到17860元"); not of a clause with its own verb
         # ("…等产业园加紧建设,23个重点项目完成投资103亿元")
-        part = rs.grammar.subunit.match(text, q, anchor_start)
-        if part is not None and (q == own or text.find("其中", sent.start, q) >= 0):
+        part = memo.get(("part", q), False)
+        if part is False:
+            part = memo[("part", q)] = rs.grammar.subunit.match(text, q, anchor_start)
+        if part is not None and part.end() <= anchor_start and (q == own or text.find("其中", sent.start, q) >= 0):
             return Decision(PART_OF_REGION, f"subject '{part.group()}' is a part of a region")
         hit = memo.get(("at", q), False)
         if hit is False:

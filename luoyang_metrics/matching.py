@@ -138,11 +138,8 @@ def match_sentences(text: str, sentences: Sequence[Span], numbers: Sequence[Numb
     claims: list[Claim] = []
     ni = ai = 0
     group_counter = [0]
-    g = rs.grammar
-    multi_para = False  # the paragraph opens with a span of years ("五年来,人民生活持续改善。")
+    opened: dict[int, bool] = {}  # paragraph start -> it opens with a span of years
     for s in sentences:
-        if s.start == 0 or text[s.start - 1] == "\n":
-            multi_para = g.multi_year.search(text, s.start, _first_clause_end(text, s)) is not None
         while ni < len(numbers) and numbers[ni].start < s.start:
             ni += 1
         while ai < len(anchors) and anchors[ai].start < s.start:
@@ -154,9 +151,22 @@ def match_sentences(text: str, sentences: Sequence[Span], numbers: Sequence[Numb
         while aj < len(anchors) and anchors[aj].end <= s.end:
             aj += 1
         if nj > ni:
+            # what is 累计 in a paragraph about several years adds them up ("五年来,人民生活持续改善。
+            # …累计新增城镇就业30.2万人")
+            multi_para = text.find("累计", s.start, s.end) >= 0 and _opens_with_years(text, s.start, rs.grammar, opened)
             claims.extend(_match_sentence(text, s, numbers[ni:nj], anchors[ai:aj], rs, group_counter, multi_para))
         ni, ai = nj, aj
     return claims
+
+
+def _opens_with_years(text: str, pos: int, g: Grammar, opened: dict[int, bool]) -> bool:
+    """Whether the paragraph holding ``pos`` opens with a span of years ("五年来,")."""
+    p = text.rfind("\n", 0, pos) + 1
+    found = opened.get(p)
+    if found is None:
+        b = _CLAUSE_OR_SENTENCE_END.search(text, p)
+        found = opened[p] = g.multi_year.search(text, p, b.start() if b is not None else len(text)) is not None
+    return found
 
 
 def _match_sentence(text: str, s: Span, nums: Sequence[NumberMention], ancs: Sequence[Anchor],
@@ -200,6 +210,7 @@ def _over_years(text: str, s: Span, n: NumberMention, g: Grammar, multi: bool, m
 
 
 _CLAUSE_BREAK = regex.compile("[,;:]")
+_CLAUSE_OR_SENTENCE_END = regex.compile("[,;:。!?]")
 
 
 def _first_clause_end(text: str, s: Span) -> int:

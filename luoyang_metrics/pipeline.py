@@ -95,9 +95,10 @@ def _link_lists(norm: Normalized, marker: regex.Pattern[str]) -> list[tuple[int,
     (no sentence ends with 。 in a title; lines of titles may have been joined as one)."""
     spans: list[tuple[int, int]] = []
     paras = norm.paragraphs
-    starts = [p.start for p in paras]
+    starts: list[int] = []
     for m in marker.finditer(norm.text):
-        k = bisect.bisect_right(starts, m.start())
+        starts = starts or [p.start for p in paras]
+        k = bisect.bisect_right(starts, m.end() - 1)
         end = m.end()
         while k < len(paras) and norm.text.find("。", paras[k].start, paras[k].end) < 0:
             end = paras[k].end
