@@ -205,8 +205,12 @@ def _over_years(text: str, s: Span, n: NumberMention, g: Grammar, multi: bool, m
     """Whether the figure's own clause names a span of years, or, in a paragraph about several
     years, adds them up ("五年来,人民生活持续改善。…累计新增城镇就业30.2万人")."""
     own = clause_start(text, s.start, n.start)
-    return ((multi and g.multi_year.search(text, own, n.start) is not None)
-            or (multi_para and text.find("累计", own, n.start) >= 0))
+    if multi and g.multi_year.search(text, own, n.start) is not None:
+        return True
+    # 累计 after a span of years named earlier in the sentence ("近五年来,全区…累计完成固定资产投资612亿元")
+    # or opening the paragraph
+    return text.find("累计", own, n.start) >= 0 and (
+        multi_para or multi and g.multi_year.search(text, s.start, own) is not None)
 
 
 _CLAUSE_BREAK = regex.compile("[,;:]")

@@ -571,6 +571,12 @@ class Gazetteer:
                     zones[(rule.canonical, d.region)] = Region(name, "", "zone", d.region.name, d.region.province)
         return zones
 
+    def _zone_city_forms(self, city: Region, forms: tuple[str, ...]) -> tuple[str, ...]:
+        """How a zone names its city: full and short names, and for a county-level city the name
+        without 市 too, which is safe before a zone word (昆山高新区, 义乌经开区)."""
+        short = _strip_suffix(city.name, self._rules.city_suffixes, self._rules.short_min_chars)
+        return forms if not short or short in forms else (*forms, short)
+
     def _cities(self, gb_type: Mapping[Region, str]) -> dict[Region, Region]:
         """Region -> the city that 全市 means in its reports (itself, or its nearest such ancestor)."""
         targets = self._rules.relative_targets["city"]
@@ -606,7 +612,7 @@ class Gazetteer:
                     if CITY_PLACEHOLDER not in pattern:
                         s.add(pattern, _Entry(_ZONE, key=template))
                         continue
-                    for form in forms[city]:
+                    for form in self._zone_city_forms(city, forms[city]):
                         s.add(pattern.replace(CITY_PLACEHOLDER, form), _Entry(_NAME, (zone,)))
         for word, level in rules.relative_words.items():
             s.add(word, _Entry(_RELATIVE, key=level))
@@ -763,6 +769,12 @@ class Gazetteer:
 
         for start, end, word in names:
             entry = self._entries[word]
+            if entry.kind == _GENERIC and len(entry.regions) == 1 and start < head_end \
+                    and self._is_title(text, start, end):
+                # "2025年老城区经济工作会议": a generic name that owns the report is that division
+                spans.append((start, end))
+                _vote(scores, first, entry.regions[0], self._evidence(text, start, end, head_end, _NAME), start)
+                continue
             if entry.kind not in (_NAME, _SHORT, _ZONE):
                 continue    # relative words say nothing about which place; they feed the level hint
             spans.append((start, end))

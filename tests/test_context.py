@@ -247,3 +247,26 @@ def test_period_after_a_year_opens_the_paragraph(rs):
     rows = extract_text(text, region="洛阳市", rules=rs)
     assert [(r.indicator, r.year, r.period) for r in rows] == [
         ("industrial_va_growth", 2023, "H1"), ("fixed_asset_investment_growth", 2023, "H1")]
+
+
+def test_estimate_in_a_review_is_the_years_value(rs):
+    # 预计完成 in a January review is the year's estimated outcome, not a goal
+    rows = extract_text("2024年,全区地区生产总值预计完成186.7亿元,同比增长5.3%。", year=2024, region="老城区", rules=rs)
+    assert [(r.indicator, r.value, r.year, r.kind) for r in rows] == [
+        ("gdp", 186.7, 2024, "actual"), ("gdp_growth", 5.3, 2024, "actual")]
+
+
+def test_dang_nian_is_the_year_spoken_of(rs):
+    # 当年 is "that year", not the year the report is published in
+    text = WORK_REPORT.replace("预计全年地区生产总值增长6.5%,一般公共预算收入完成18.6亿元。",
+                               "当年新增高新技术企业9家,总数达到42家。")
+    assert [(r.indicator, r.value, r.year) for r in extract_text(text, rules=rs)][:2] == [
+        ("high_tech_enterprises_new", 9.0, 2023), ("high_tech_enterprises", 42.0, 2023)]
+
+
+def test_title_naming_the_year_of_an_economy_review(rs):
+    text = ("伊川县统计局局长就2023年全县经济运行情况答记者问\n发布时间:2024-01-30\n\n"
+            "问:2023年全县经济运行情况如何?\n答:全县地区生产总值增长5.1%。县政府工作报告提出,"
+            "2024年全县地区生产总值增长6.5%左右。")
+    assert _keys(text, rs) == [("gdp_growth", 5.1, 2023, "Y", "伊川县", "actual"),
+                               ("gdp_growth", 6.5, 2024, "Y", "伊川县", "target")]

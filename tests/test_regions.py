@@ -250,6 +250,17 @@ def test_bare_zone_without_report_uses_city_talked_about(gaz: Gazetteer) -> None
     assert names(gaz, text)[-1] == ("高新区", "洛阳高新区")
 
 
+@pytest.mark.parametrize(("text", "expected", "city"), [
+    ("昆山高新区新增高新技术企业142家", "昆山高新区", "昆山市"),      # a county-level city without 市
+    ("昆山经济技术开发区实现", "昆山经开区", "昆山市"),
+    ("昆山开发区实现地区生产总值", "昆山开发区", "昆山市"),          # 开发区 alone: the kind is not said
+    ("宜昌高新区", "宜昌高新区", "宜昌市"),
+])
+def test_zones_of_any_city(gaz: Gazetteer, text: str, expected: str, city: str) -> None:
+    hit = gaz.match_at(text, 0, None)
+    assert hit is not None and (hit[0].name, hit[0].parent) == (expected, city)
+
+
 def test_zone_is_a_region_under_its_city(gaz: Gazetteer) -> None:
     zone = region(gaz, "洛阳高新区")
     assert zone.level == "zone"
@@ -439,6 +450,13 @@ HANGKONGGANG = """郑州航空港经济综合实验区2023年经济运行情况
 规模以上工业增加值增长5.0%。郑州市、河南省的开放门户作用进一步增强。
 """
 
+# 老城区 alone is a word ("老城区改造"); owning the report in its title it is the division, and
+# a person's name (张卫东) does not make it 卫东区
+LAOCHENG_TITLE = """2025年老城区经济工作会议召开
+1月15日上午,2025年老城区经济工作会议召开。区委书记张卫东出席会议并讲话。
+2024年,全区地区生产总值预计完成186.7亿元,同比增长5.3%,增速高于全市0.4个百分点。
+"""
+
 ZHONGMOU_BARE_ZONE = """经开区召开2024年经济工作会议
 1月8日,经开区召开经济工作会议,总结全区2023年工作。郑州都市圈建设提速,
 全区地区生产总值增长6.1%,高于郑州市平均水平。
@@ -453,8 +471,9 @@ ZHONGMOU_BARE_ZONE = """经开区召开2024年经济工作会议
         (XINZHENG, "新郑市"),
         (HANGKONGGANG, "郑州航空港区"),
         (ZHONGMOU_BARE_ZONE, "郑州经开区"),
+        (LAOCHENG_TITLE, "老城区"),
     ],
-    ids=["songxian", "dongtou", "xinzheng", "hangkonggang", "bare_jingkaiqu"],
+    ids=["songxian", "dongtou", "xinzheng", "hangkonggang", "bare_jingkaiqu", "generic_name_in_title"],
 )
 def test_infer_made_up_reports(gaz: Gazetteer, text: str, expected: str) -> None:
     assert gaz.infer_report_region(text) == region(gaz, expected)
