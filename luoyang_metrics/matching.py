@@ -376,7 +376,7 @@ def _direct(text: str, s: Span, i: int, nums: Sequence[NumberMention], ancs: Seq
         after = rs.grammar.growth_after.match(text, n.end)
         if after is not None:
             measure, negative = "growth", after.group("down") is not None
-    if "分别" in gap:
+    if "分别" in gap or _respectively_before(text, s, a):
         return _enumeration(text, s, i, nums, ancs, k, measure, negative, rs, consumed, group_counter)
     if "各" in gap:
         return _shared(text, s, n, ancs, k, measure, negative, rs)
@@ -386,6 +386,12 @@ def _direct(text: str, s: Span, i: int, nums: Sequence[NumberMention], ancs: Seq
         if got and _scope_ok(rule, text, scope_start, n.qual_start, rs.timeout):
             return [Claim(n, rule, got[0], got[1], negative, a.start, "direct")]
     return []
+
+
+def _respectively_before(text: str, s: Span, a: Anchor) -> bool:
+    """"宜都市、枝江市分别完成生产总值315.62亿元、258.37亿元": 分别 right before the phrase."""
+    m = _PLACE_LIST_END.search(text, max(s.start, a.start - 4), a.start)
+    return m is not None and m.end() == a.start
 
 
 def _shared(text: str, s: Span, n: NumberMention, ancs: Sequence[Anchor], k: int, measure: str,
@@ -452,6 +458,8 @@ def _enumeration(text: str, s: Span, i: int, nums: Sequence[NumberMention], ancs
 
 
 _PLACE_SEPARATOR = regex.compile("[、和及与]|以及")
+# between the places and the phrase: "宜都市、枝江市、当阳市分别完成生产总值…"
+_PLACE_LIST_END = regex.compile("分别(?:完成|实现|达到|为)?")
 
 
 def _place_list(text: str, s: Span, end: int, rs: RuleSet) -> list[tuple[int, int]]:
@@ -461,6 +469,9 @@ def _place_list(text: str, s: Span, end: int, rs: RuleSet) -> list[tuple[int, in
     while (m := rs.grammar.lead.match(text, pos, end)) is not None and m.end() > pos:
         pos = m.end()
     places: list[tuple[int, int]] = []
+    tail = _PLACE_LIST_END.search(text, pos, end)
+    if tail is not None and tail.end() == end:
+        end = tail.start()
     while pos < end:
         hit = rs.gazetteer.match_at(text, pos, None)
         if hit is None or hit[1] > end:

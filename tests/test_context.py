@@ -270,3 +270,12 @@ def test_title_naming_the_year_of_an_economy_review(rs):
             "2024年全县地区生产总值增长6.5%左右。")
     assert _keys(text, rs) == [("gdp_growth", 5.1, 2023, "Y", "伊川县", "actual"),
                                ("gdp_growth", 6.5, 2024, "Y", "伊川县", "target")]
+
+
+def test_estimate_of_the_whole_year_resets_the_period_of_a_paragraph(rs):
+    # "一季度…" opens the paragraph, but "初步预计,全年…" opens a later sentence: the figures after it are the year's
+    text = ("一季度全市生产总值增长5.1%,实现良好开局。初步预计,全年地区生产总值5675亿元左右,增长3.6%。"
+            "规模以上工业增加值增长6.3%。")
+    rows = extract_text(text, year=2022, region="洛阳市", rules=rs)
+    assert [(r.indicator, r.value, r.period) for r in rows] == [
+        ("gdp_growth", 5.1, "Q1"), ("gdp", 5675.0, "Y"), ("gdp_growth", 3.6, "Y"), ("industrial_va_growth", 6.3, "Y")]
