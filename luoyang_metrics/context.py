@@ -182,6 +182,9 @@ def build_scopes(norm: Normalized, info: ReportInfo, rs: RuleSet, sents: list[Sp
         for m in g.relative_year_re.finditer(text):
             if not _after_base(text, g, 0, m.start()):
                 marks.append((m.start(), info.present + g.relative_years[m.group()], f"'{m.group()}' in the sentence"))
+    if g.named_year_re is not None and g.named_year_hint in text:
+        for m in g.named_year_re.finditer(text):
+            marks.append((m.start(), g.named_years[m.group()], f"'{m.group()}' in the sentence"))
     marks.sort()
     year_at = [m[0] for m in marks]
     opening_at: list[int] = []

@@ -45,6 +45,8 @@ class Claim(NamedTuple):
     region_at: tuple[int, int] | None = None  # a reference region named in the text
     raw_end: int = -1       # end of raw when the rule's ``after`` phrase extends it
     year: int = 0           # the year the text names for it where the sentence's year does not apply
+    slot: int = -1          # its place in an enumeration of ``slots`` items, some of them no indicator
+    slots: int = 0
 
 
 def find_anchors(text: str, rs: RuleSet, problems: list[str] | None = None,
@@ -369,8 +371,14 @@ def _direct(text: str, s: Span, i: int, nums: Sequence[NumberMention], ancs: Seq
         return []  # another number stands between the phrase and this one
     gap = text[a.end:n.qual_start]
     kind = _gap_kind(gap, n, rs)
+    unnamed = 0
     if kind is None:
-        return []
+        # "一般公共预算收入、税收收入分别完成9.02亿元、7.06亿元": listed with phrases no rule knows
+        items = _UNNAMED_ITEMS.match(gap)
+        if items is None or (kind := _gap_kind(gap[items.end():], n, rs)) is None:
+            return []
+        unnamed = len(_PLACE_SEPARATOR.findall(items.group()))
+        return _enumeration(text, s, i, nums, ancs, k, kind[0], kind[1], rs, consumed, group_counter, unnamed)
     measure, negative = kind
     if measure == "level" and n.dimension == "percent":
         after = rs.grammar.growth_after.match(text, n.end)
@@ -412,8 +420,9 @@ def _shared(text: str, s: Span, n: NumberMention, ancs: Sequence[Anchor], k: int
 
 def _enumeration(text: str, s: Span, i: int, nums: Sequence[NumberMention], ancs: Sequence[Anchor],
                  k: int, measure: str, negative: bool, rs: RuleSet, consumed: set[int],
-                 group_counter: list[int]) -> list[Claim]:
-    """"A、B和C分别增长x、y和z" or a shared-head list rule ("第一、二、三产业增加值分别…")."""
+                 group_counter: list[int], unnamed: int = 0) -> list[Claim]:
+    """"A、B和C分别增长x、y和z" or a shared-head list rule ("第一、二、三产业增加值分别…");
+    ``unnamed`` phrases no rule knows follow the last one (their figures give no row)."""
     a = ancs[k]
     scope_start = clause_start(text, s.start, a.start)
     # (credited rule, the rules that may give the item's indicator in order, anchor start)
@@ -431,6 +440,10 @@ def _enumeration(text: str, s: Span, i: int, nums: Sequence[NumberMention], ancs
             if not rules:
                 return []
             items.append((None, rules, ancs[j].start))
+    if unnamed:
+        if listed is not None:
+            return []
+        items += [(None, [], -1)] * unnamed
     num_chain = _number_chain(text, nums, i, rs)
     places: list[tuple[int, int] | None] = [None] * len(num_chain)
     if listed is None and len(items) == 1 and len(num_chain) >= 2:
@@ -443,8 +456,11 @@ def _enumeration(text: str, s: Span, i: int, nums: Sequence[NumberMention], ancs
         return []
     group_counter[0] += 1
     out = []
-    for (credited, rules, start), ni, place in zip(items, num_chain, places, strict=True):
+    for slot, ((credited, rules, start), ni, place) in enumerate(zip(items, num_chain, places, strict=True)):
         n = nums[ni]
+        if not rules:
+            consumed.add(ni)  # an unnamed item's figure: nobody else's either
+            continue
         for item in rules:
             got = _indicator_for(item, measure, n, rs)
             if got is not None and _scope_ok(item, text, scope_start, n.qual_start, rs.timeout):
@@ -452,12 +468,15 @@ def _enumeration(text: str, s: Span, i: int, nums: Sequence[NumberMention], ancs
         else:
             continue
         out.append(Claim(n, credited or item, got[0], got[1], negative, start, "list", group_counter[0],
-                         item=item if credited is not None and item is not credited else None, region_at=place))
+                         item=item if credited is not None and item is not credited else None, region_at=place,
+                         slot=slot, slots=len(items)))
         consumed.add(ni)
     return out
 
 
 _PLACE_SEPARATOR = regex.compile("[、和及与]|以及")
+# Listed phrases after the last one a rule knows, up to 分别: "、税收收入分别完成…"
+_UNNAMED_ITEMS = regex.compile("(?:(?:[、和及与]|以及)[^,;:。、和及与\\d]{1,10}?)+(?=分别)")
 # between the places and the phrase: "宜都市、枝江市、当阳市分别完成生产总值…"
 _PLACE_LIST_END = regex.compile("分别(?:完成|实现|达到|为)?")
 
@@ -496,7 +515,10 @@ def _carry(text: str, i: int, nums: Sequence[NumberMention], done: list[Claim], 
     last = done[-1]
     if last.number.end > n.qual_start or last.via == "reference":
         return []
-    gap = text[last.number.end:n.qual_start]
+    start = last.number.end
+    if last.slots and i > 0 and nums[i - 1].end > start and i - 1 in consumed:
+        start = nums[i - 1].end  # the enumeration ended with an unnamed item's figure
+    gap = text[start:n.qual_start]
     if len(gap) > rs.grammar.max_gap or _fits(rs, "not_growth", gap, whole=False):
         return []
     if n.dimension != "percent" or last.measure == "growth":
@@ -511,10 +533,14 @@ def _carry(text: str, i: int, nums: Sequence[NumberMention], done: list[Claim], 
             members = [c for c in done if c.group == last.group]
         else:
             members = [c for c in done if c.measure != "growth"][-len(chain):]
-        if len(chain) != len(members) or len({((c.item or c.rule).id, c.region_at) for c in members}) != len(members):
+        slots = members[0].slots if members and members[0].slots > len(members) else len(members)
+        if len(chain) != slots or len({((c.item or c.rule).id, c.region_at) for c in members}) != len(members):
             return []
+        for ni in chain:
+            consumed.add(ni)  # the growth of an unnamed item too
+        targets = [chain[c.slot] if slots > len(members) else ni for c, ni in zip(members, chain, strict=False)]
         out = []
-        for c, ni in zip(members, chain, strict=True):
+        for c, ni in zip(members, targets, strict=True):
             item = c.item or c.rule
             if item.growth:
                 out.append(Claim(nums[ni], c.rule, item.growth, "growth", negative, c.anchor_start, "carry",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,6 +122,9 @@ class Grammar:
     year_base: regex.Pattern[str]
     relative_years: dict[str, int]
     relative_year_re: regex.Pattern[str]
+    named_years: dict[str, int]                   # events that stand for a year (第七次全国人口普查: 2020)
+    named_year_re: re.Pattern[str] | None
+    named_year_hint: str                          # a character all of them hold: a text without it has none
     periods: regex.Pattern[str]
     period_scanner: Scanner                       # finds ``periods`` faster than finditer
     period_names: dict[str, str]
@@ -546,11 +550,21 @@ def _load_grammar(path: Path, problems: list[str]) -> Grammar:
     if problems:
         raise RuleError("\n".join(problems))
     rel_re = regex.compile("|".join(sorted(map(regex.escape, rel), key=len, reverse=True)))
+    try:
+        named = {str(k): int(v) for k, v in (g.get("named_years") or {}).items()}
+    except (AttributeError, TypeError, ValueError):
+        raise RuleError(f"{path}: named_years must map a phrase to a year (第七次全国人口普查: 2020)") from None
+    # plain words: the standard engine finds them quickly in a whole report
+    named_re = re.compile("|".join(sorted(map(re.escape, named), key=len, reverse=True))) if named else None
+    shared = set.intersection(*(set(k) for k in named)) if named else set()
     return Grammar(
         max_gap=max_gap,
         multi_year_local=is_local(g["multi_year"]),
         relative_years=rel,
         relative_year_re=rel_re,
+        named_years=named,
+        named_year_re=named_re,
+        named_year_hint=min(shared) if shared else "",
         periods=periods,  # type: ignore[arg-type]
         period_scanner=period_scanner,  # type: ignore[arg-type]
         period_names=period_names,

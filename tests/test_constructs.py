@@ -99,3 +99,16 @@ def test_cumulative_figure_in_a_paragraph_about_several_years(rs: RuleSet) -> No
 ])
 def test_reference_regions_in_brackets(rs: RuleSet, text: str, expected: list) -> None:
     assert _rows(text, rs) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # enumerated with phrases no rule knows: each known phrase keeps its own figure
+    ("全区一般公共预算收入、税收收入分别完成9.02亿元、7.06亿元,分别增长3.6%、5.2%。",
+     [(2023, "Y", "洛阳市", "budget_revenue", 9.02), (2023, "Y", "洛阳市", "budget_revenue_growth", 3.6)]),
+    ("规模以上工业增加值、高技术制造业增加值分别增长8.1%和15.2%。",
+     [(2023, "Y", "洛阳市", "industrial_va_growth", 8.1)]),
+    # the unnamed item's figure is nobody's
+    ("一般公共预算收入和税收收入分别增长6%、8%。", [(2023, "Y", "洛阳市", "budget_revenue_growth", 6.0)]),
+])
+def test_lists_with_phrases_no_rule_knows(rs: RuleSet, text: str, expected: list) -> None:
+    assert _rows(text, rs) == expected

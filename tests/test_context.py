@@ -279,3 +279,9 @@ def test_estimate_of_the_whole_year_resets_the_period_of_a_paragraph(rs):
     rows = extract_text(text, year=2022, region="洛阳市", rules=rs)
     assert [(r.indicator, r.value, r.period) for r in rows] == [
         ("gdp_growth", 5.1, "Q1"), ("gdp", 5675.0, "Y"), ("gdp_growth", 3.6, "Y"), ("industrial_va_growth", 6.3, "Y")]
+
+
+def test_census_names_its_year(rs):
+    text = "第七次全国人口普查结果显示,全市常住人口为1859390人,与2010年第六次全国人口普查相比增加626033人。"
+    rows = extract_text(text, year=2021, region="义乌市", rules=rs)
+    assert [(r.indicator, r.value, r.year) for r in rows] == [("population", 185.939, 2020)]
