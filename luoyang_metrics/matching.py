@@ -635,6 +635,11 @@ def _parallel(text: str, s: Span, n: NumberMention, done: list[Claim], rs: RuleS
 
 def _carry_level(text: str, n: NumberMention, gap: str, last: Claim, rs: RuleSet) -> list[Claim]:
     item = last.item or last.rule
+    if last.measure == "level" and n.dimension == last.number.dimension and _fits(rs, "new_carry", gap):
+        new = rs.recall(("new of", last.indicator), lambda: _rule_of_new(last.indicator, rs))
+        if new is not None:
+            return [Claim(n, last.rule, new.level, "level", False, last.anchor_start, "carry", item=new,
+                          region_at=last.region_at)]
     if (item.total and rs.indicators[item.total].dimension == n.dimension
             and _fits(rs, "total_carry", gap)):
         return [Claim(n, last.rule, item.total, "level", False, last.anchor_start, "carry", item=last.item,
@@ -645,6 +650,11 @@ def _carry_level(text: str, n: NumberMention, gap: str, last: Claim, rs: RuleSet
         return []
     return [Claim(n, last.rule, item.level, "level", False, last.anchor_start, "carry", item=last.item,
                   region_at=last.region_at)]
+
+
+def _rule_of_new(stock: str, rs: RuleSet) -> Rule | None:
+    """The rule of the yearly increase of ``stock`` (the one whose ``total`` it is)."""
+    return next((r for r in rs.rules.values() if r.total == stock and r.level), None)
 
 
 def _fits(rs: RuleSet, name: str, gap: str, whole: bool = True) -> str:

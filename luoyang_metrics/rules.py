@@ -108,6 +108,7 @@ class Grammar:
     level_carry: regex.Pattern[str]
     growth_after: regex.Pattern[str]
     total_carry: regex.Pattern[str]
+    new_carry: regex.Pattern[str]
     from_gap: regex.Pattern[str]      # "由2018年的" before the first figure of a change
     to_gap: regex.Pattern[str]        # "增加到" between its two figures
     list_gap: regex.Pattern[str]
@@ -519,6 +520,7 @@ def _load_grammar(path: Path, problems: list[str]) -> Grammar:
             "level_carry": g["level_carry"],
             "growth_after": g["growth_after"],
             "total_carry": g["total_carry"],
+            "new_carry": g["new_carry"],
             "from_gap": g["from_gap"],
             "to_gap": g["to_gap"],
             "list_gap": g["list_gap"],
