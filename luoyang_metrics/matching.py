@@ -492,11 +492,11 @@ def _place_list(text: str, s: Span, end: int, rs: RuleSet) -> list[tuple[int, in
     if tail is not None and tail.end() == end:
         end = tail.start()
     while pos < end:
-        hit = rs.gazetteer.match_at(text, pos, None)
-        if hit is None or hit[1] > end:
+        hit = rs.gazetteer.mention_end(text, pos)
+        if hit is None or hit > end:
             return []
-        places.append((pos, hit[1]))
-        pos = hit[1]
+        places.append((pos, hit))
+        pos = hit
         m = _PLACE_SEPARATOR.match(text, pos, end)
         if m is not None:
             pos = m.end()

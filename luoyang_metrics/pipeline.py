@@ -180,6 +180,8 @@ def _to_row(c: Claim, norm: Normalized, shared: tuple[ctx.Setting, str], scopes:
     named = ctx.Decision(c.year, f"'{c.year}年' named before it") if c.year else None
     year = named or ctx.resolve_year(scopes, setting, at)
     period = ctx.resolve_period(scopes, setting, at)
+    if not period.value:
+        return None  # a single month's figure
     region = ctx.resolve_region(t, sent, c.anchor_start, c.region_at, info, rs, memo)
     if (c.via == "reference" and region.value is None) or region.value is ctx.PART_OF_REGION:
         return None

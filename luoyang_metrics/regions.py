@@ -680,6 +680,16 @@ class Gazetteer:
         region = self._resolve_entry(entry, report, {})
         return (region, end) if region is not None else None
 
+    def mention_end(self, text: str, pos: int) -> int | None:
+        """Where a place mention starting at ``text[pos]`` ends, whatever it resolves to in the
+        end (a bare 航空港区 needs the report's city): for reading lists of places."""
+        word = self._lookup.match(text, pos)
+        if word is None:
+            return None
+        end = pos + len(word)
+        entry = self._entries[word]
+        return None if entry.kind == _GUARD or self._is_street(text, end, entry) else end
+
     def find_all(self, text: str, report: Region | None) -> list[tuple[int, int, Region]]:
         """Region mentions, left to right, non-overlapping, in one pass of the scanner."""
         found: list[tuple[int, int, Region]] = []

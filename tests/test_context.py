@@ -71,13 +71,19 @@ def test_headings_scope_years_and_zone_words_resolve(rs):
         ("1-2月,全市社会消费品零售总额380.5亿元。", "M1-2"),
         ("1—11月,全市社会消费品零售总额1380.5亿元。", "M1-11"),
         ("全年全市地区生产总值5000亿元。", "Y"),
-        ("9月份,全市居民消费价格同比下降0.2%。", "M9"),
         ("10月23日,全市地区生产总值4212.3亿元。", "Y"),
     ],
 )
 def test_period_from_the_sentence(rs, text, period):
     rows = extract_text(text, year=2023, region="洛阳市", rules=rs)
     assert [r.period for r in rows] == [period]
+
+
+def test_single_month_gives_no_row(rs):
+    # one month is no period of the table (the year and its parts counted from January)
+    text = "9月份,全市居民消费价格同比下降0.2%。1-9月,全市居民消费价格同比上涨0.3%。"
+    rows = extract_text(text, year=2023, region="洛阳市", rules=rs)
+    assert [(r.indicator, r.value, r.period) for r in rows] == [("cpi_change", 0.3, "Q1-3")]
 
 
 def test_report_period_from_title(rs):
