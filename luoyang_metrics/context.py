@@ -312,13 +312,15 @@ def _subject_region(text: str, sent: Span, anchor_start: int, info: ReportInfo, 
     for q in (own, first):
         if q is None or q >= anchor_start:
             continue
-        # a town or park subject of the figure's own clause, or of a breakdown sentence
-        # ("其中,上店镇依托…,农村居民人均可支配收入达到17860元"); not of a clause with its own verb
-        # ("…等产业园加紧建设,23个重点项目完成投资103亿元")
+        # a town or park subject of the figure's own clause, of a breakdown sentence ("其中,上店镇
+        # 依托…,农村居民人均可支配收入达到17860元") or of an opening clause with figures of its own
+        # ("产业集聚区规模以上工业增加值增长13.2%,完成固定资产投资46.7亿元"); not of a clause with
+        # only its own verb ("…等产业园加紧建设,23个重点项目完成投资103亿元")
         part = memo.get(("part", q), False)
         if part is False:
             part = memo[("part", q)] = rs.grammar.subunit.match(text, q, anchor_start)
-        if part is not None and part.end() <= anchor_start and (q == own or text.find("其中", sent.start, q) >= 0):
+        if part is not None and part.end() <= anchor_start and (
+                q == own or text.find("其中", sent.start, q) >= 0 or _holds_figure(text, q, anchor_start)):
             return Decision(PART_OF_REGION, f"subject '{part.group()}' is a part of a region")
         hit = memo.get(("at", q), False)
         if hit is False:
@@ -326,6 +328,12 @@ def _subject_region(text: str, sent: Span, anchor_start: int, info: ReportInfo, 
         if hit and hit[1] <= anchor_start:
             return Decision(hit[0], f"subject '{text[q:hit[1]]}'")
     return Decision(info.region, "the report's region")
+
+
+def _holds_figure(text: str, lo: int, hi: int) -> bool:
+    """Whether the clause starting at ``lo`` (and ending before ``hi``) holds a figure."""
+    m = _OPENING_END.search(text, lo, hi)
+    return m is not None and _DIGIT.search(text, lo, m.start()) is not None
 
 
 def _skip_leads(text: str, pos: int, rs: RuleSet) -> int:

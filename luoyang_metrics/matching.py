@@ -342,7 +342,7 @@ def _reference(text: str, s: Span, n: NumberMention, done: list[Claim], rs: Rule
     prev = done[-1]
     after_reference = prev.via == "reference" and prev.number.end < tail.start()
     last = None
-    for m in g.reference_before.finditer(text, max(lo, prev.number.end) if after_reference else lo, tail.start()):
+    for m in g.reference_words.finditer(text, max(lo, prev.number.end) if after_reference else lo, tail.start()):
         last = m
     if last is not None:
         region_start = last.end()
@@ -532,7 +532,9 @@ def _carry(text: str, i: int, nums: Sequence[NumberMention], done: list[Claim], 
         if last.group >= 0:
             members = [c for c in done if c.group == last.group]
         else:
-            members = [c for c in done if c.measure != "growth"][-len(chain):]
+            # the levels just before, in the same part of the sentence (not across a ;)
+            lo = max(text.rfind(";", 0, n.qual_start), text.rfind("。", 0, n.qual_start))
+            members = [c for c in done if c.measure != "growth" and c.number.start > lo][-len(chain):]
         slots = members[0].slots if members and members[0].slots > len(members) else len(members)
         if len(chain) != slots or len({((c.item or c.rule).id, c.region_at) for c in members}) != len(members):
             return []

@@ -141,6 +141,7 @@ def analyse(text: str, rs: RuleSet, source: str = "<text>", year: int | None = N
     # One sentence often carries several figures: what they share is worked out once.
     settings: dict[int, tuple[ctx.Setting, str]] = {}
     memo: dict = {}
+    keys: dict[int, set[tuple]] = {}  # sentence -> keys of its rows
     for c in claims:
         k = max(0, bisect.bisect_right(sent_starts, c.number.start) - 1)
         shared = settings.get(k)
@@ -152,14 +153,31 @@ def analyse(text: str, rs: RuleSet, source: str = "<text>", year: int | None = N
         if traced.row.year == 0:
             no_year += 1  # a row without its year cannot be compared with anything: leave it out
             continue
-        no_region += traced.row.region == ""
-        rows.append(traced.row)
+        r = traced.row
+        key = (r.year, r.period, r.region, r.indicator, r.kind)
+        if _part_of_a_total(t, sents, k, c.number.start, key, keys):
+            continue
+        keys.setdefault(k, set()).add(key)
+        no_region += r.region == ""
+        rows.append(r)
         traces.append(traced)
     if no_year:
         problems.append(f"{no_year} figures skipped: the report names no year; give --year or a reports.csv line")
     if no_region:
         problems.append(f"{no_region} rows have no region: the report names none; give --region or a reports.csv line")
     return Extraction(rows, traces, info, norm, numbers, claims, problems)
+
+
+def _part_of_a_total(text: str, sents: list[Span], k: int, pos: int, key: tuple,
+                     keys: dict[int, set[tuple]]) -> bool:
+    """Whether a figure after 其中 is a part of a total given before it, of the same indicator,
+    place, period and kind ("重点项目完成投资236.8亿元,其中12个省重点项目完成投资61.5亿元"):
+    not the place's value. The total may close the sentence before ("…。其中,省重点项目…")."""
+    s = sents[k]
+    at = text.rfind("其中", s.start, pos)
+    if at < 0 or (at > s.start and text[at - 1] not in ",;:"):
+        return False
+    return key in keys.get(k, ()) or (at == s.start and k > 0 and key in keys.get(k - 1, ()))
 
 
 def _sentence(norm: Normalized, sent: Span, scopes: ctx.Scopes, info: ctx.ReportInfo) -> tuple[ctx.Setting, str]:

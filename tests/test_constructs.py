@@ -112,3 +112,30 @@ def test_reference_regions_in_brackets(rs: RuleSet, text: str, expected: list) -
 ])
 def test_lists_with_phrases_no_rule_knows(rs: RuleSet, text: str, expected: list) -> None:
     assert _rows(text, rs) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # a part of a total after 其中 is not the place's value, in the sentence or the one after it
+    ("全年实施重点项目152个,完成投资236.8亿元,其中12个省重点项目完成投资61.5亿元。",
+     [(2023, "Y", "洛阳市", "key_project_investment", 236.8)]),
+    ("全年重点项目完成投资586.2亿元。其中,省重点项目31个,完成投资172.4亿元。",
+     [(2023, "Y", "洛阳市", "key_project_investment", 586.2)]),
+    # another place after 其中 is that place's value
+    ("全市地区生产总值5100亿元,其中,孟津区地区生产总值410亿元。",
+     [(2023, "Y", "洛阳市", "gdp", 5100.0), (2023, "Y", "孟津区", "gdp", 410.0)]),
+    # parks as the subject of a clause with figures, counted or not
+    ("全市14个产业集聚区(开发区)规模以上工业增加值增长9.6%。", []),
+    ("产业集聚区规模以上工业增加值增长13.2%,完成固定资产投资46.7亿元,增长15.8%。", []),
+    # a milestone between a level and its growth
+    ("全年实现地区生产总值1036.8亿元,首次迈上千亿台阶,按可比价计算增长7.1%。",
+     [(2023, "Y", "洛阳市", "gdp", 1036.8), (2023, "Y", "洛阳市", "gdp_growth", 7.1)]),
+    # 分别 after two levels of which only the second is an indicator: no growth is guessed for another clause
+    ("社会消费品零售总额426.3亿元,增长7.2%;财政总收入151.8亿元、一般公共预算收入89.6亿元,分别增长7.3%和6.1%。",
+     [(2023, "Y", "洛阳市", "retail_sales", 426.3), (2023, "Y", "洛阳市", "retail_sales_growth", 7.2),
+      (2023, "Y", "洛阳市", "budget_revenue", 89.6)]),
+    # 比全国(3.0%): the bracket is the country's value
+    ("全年全市地区生产总值增长3.1%,增速比全国(3.0%)高0.1个百分点。",
+     [(2023, "Y", "洛阳市", "gdp_growth", 3.1), (2023, "Y", "全国", "gdp_growth", 3.0)]),
+])
+def test_parts_milestones_and_comparisons(rs: RuleSet, text: str, expected: list) -> None:
+    assert _rows(text, rs) == expected
