@@ -208,6 +208,8 @@ def build_scopes(norm: Normalized, info: ReportInfo, rs: RuleSet, sents: list[Sp
     for i, sent in _openings(period_at, sents, sent_starts):
         if period_at[i] > sent.start and _skip_leads(text, sent.start, rs) <= period_at[i]:
             continue  # "面对上半年增速回落的形势,...": the period is not what the sentence opens with
+        if not periods[i][1]:
+            continue  # "8月份,…": one month speaks for its own sentence only
         opening_period_at.append(sent.start)
         opening_periods.append((periods[i][1], periods[i][2]))
     return Scopes([p.start for p in norm.paragraphs], scope, year_at, [(m[1], m[2]) for m in marks],

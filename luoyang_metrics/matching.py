@@ -625,8 +625,15 @@ def _parallel(text: str, s: Span, n: NumberMention, done: list[Claim], rs: RuleS
         if m is None:
             return []
         opener_end = m.end()
-    if not _fits(rs, "level_gap", text[opener_end:n.qual_start]):
-        return []
+    gap = text[opener_end:n.qual_start]
+    if not _fits(rs, "level_gap", gap):
+        # a growth after the place: "…分别增长21.8%、9.6%,郑州经济技术开发区增长5.2%,中牟县下降2.9%"
+        fit = _fits(rs, "growth_gap", gap) if n.dimension == "percent" else ""
+        last = next((c for c in reversed(done) if c.measure == "growth"), None) if fit else None
+        if last is None or last.via == "reference":
+            return []
+        return [Claim(n, last.rule, last.indicator, "growth", fit == "down", last.anchor_start, "parallel",
+                      item=last.item, region_at=region_at)]
     last = next((c for c in reversed(done) if c.measure == "level"), None)
     if last is None or last.number.dimension != n.dimension or last.via == "reference":
         return []

@@ -35,6 +35,10 @@ def _rows(text: str, rs: RuleSet) -> list[tuple[object, ...]]:
       (2023, "Y", "汝阳县", "gdp_growth", 6.1), (2023, "Y", "宜阳县", "gdp_growth", 5.8),
       (2023, "Y", "嵩县", "gdp_growth", 5.0)]),
     ("同期全国居民消费价格上涨0.2%。", [(2023, "Y", "全国", "cpi_change", 0.2)]),
+    # a growth after another place, after a 分别 list
+    ("巩义市、新郑市规模以上工业增加值分别增长9.6%和7.3%,郑州经济技术开发区增长5.2%,中牟县下降2.9%。",
+     [(2023, "Y", "巩义市", "industrial_va_growth", 9.6), (2023, "Y", "新郑市", "industrial_va_growth", 7.3),
+      (2023, "Y", "郑州经开区", "industrial_va_growth", 5.2), (2023, "Y", "中牟县", "industrial_va_growth", -2.9)]),
 ])
 def test_unnamed_figures_take_the_sentence_indicator(rs: RuleSet, text: str, expected: list) -> None:
     assert _rows(text, rs) == expected

@@ -84,6 +84,11 @@ def test_single_month_gives_no_row(rs):
     text = "9月份,全市居民消费价格同比下降0.2%。1-9月,全市居民消费价格同比上涨0.3%。"
     rows = extract_text(text, year=2023, region="洛阳市", rules=rs)
     assert [(r.indicator, r.value, r.period) for r in rows] == [("cpi_change", 0.3, "Q1-3")]
+    # nor does it set the period of the sentences after it
+    text = ("1-8月,全市规模以上工业增加值增长5.1%。8月份,全市规模以上工业增加值增长9.4%。"
+            "巩义市规模以上工业增加值增长9.6%。")
+    rows = extract_text(text, year=2022, region="郑州市", rules=rs)
+    assert [(r.region, r.value, r.period) for r in rows] == [("郑州市", 5.1, "M1-8"), ("巩义市", 9.6, "M1-8")]
 
 
 def test_report_period_from_title(rs):
