@@ -377,6 +377,8 @@ def _direct(text: str, s: Span, i: int, nums: Sequence[NumberMention], ancs: Seq
         items = _UNNAMED_ITEMS.match(gap)
         if items is None or (kind := _gap_kind(gap[items.end():], n, rs)) is None:
             return []
+        if gap.startswith("各", items.end()):  # "规模以上工业增加值、制造业投资各增长8%以上"
+            return _shared(text, s, n, ancs, k, kind[0], kind[1], rs)
         unnamed = len(_PLACE_SEPARATOR.findall(items.group()))
         return _enumeration(text, s, i, nums, ancs, k, kind[0], kind[1], rs, consumed, group_counter, unnamed)
     measure, negative = kind
@@ -476,7 +478,7 @@ def _enumeration(text: str, s: Span, i: int, nums: Sequence[NumberMention], ancs
 
 _PLACE_SEPARATOR = regex.compile("[、和及与]|以及")
 # Listed phrases after the last one a rule knows, up to 分别: "、税收收入分别完成…"
-_UNNAMED_ITEMS = regex.compile("(?:(?:[、和及与]|以及)[^,;:。、和及与\\d]{1,10}?)+(?=分别)")
+_UNNAMED_ITEMS = regex.compile("(?:(?:[、和及与]|以及)[^,;:。、和及与\\d]{1,10}?)+(?=分别|各)")
 # between the places and the phrase: "宜都市、枝江市、当阳市分别完成生产总值…"
 _PLACE_LIST_END = regex.compile("分别(?:完成|实现|达到|为)?")
 
