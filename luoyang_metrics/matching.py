@@ -374,19 +374,20 @@ def _direct(text: str, s: Span, i: int, nums: Sequence[NumberMention], ancs: Seq
     unnamed = 0
     if kind is None:
         # "一般公共预算收入、税收收入分别完成9.02亿元、7.06亿元": listed with phrases no rule knows
-        items = _UNNAMED_ITEMS.match(gap)
+        items = rs.grammar.unnamed_items.match(gap)
         if items is None or (kind := _gap_kind(gap[items.end():], n, rs)) is None:
             return []
         if gap.startswith("各", items.end()):  # "规模以上工业增加值、制造业投资各增长8%以上"
             return _shared(text, s, n, ancs, k, kind[0], kind[1], rs)
-        unnamed = len(_PLACE_SEPARATOR.findall(items.group()))
+        unnamed = len(rs.grammar.list_separator.findall(items.group()))
         return _enumeration(text, s, i, nums, ancs, k, kind[0], kind[1], rs, consumed, group_counter, unnamed)
     measure, negative = kind
     if measure == "level" and n.dimension == "percent":
         after = rs.grammar.growth_after.match(text, n.end)
         if after is not None:
             measure, negative = "growth", after.group("down") is not None
-    if "分别" in gap or _respectively_before(text, s, a):
+    if "分别" in gap or (text.find("分别", max(s.start, a.start - 4), a.start) >= 0
+                        and _respectively_before(text, s, a, rs)):
         return _enumeration(text, s, i, nums, ancs, k, measure, negative, rs, consumed, group_counter)
     if "各" in gap:
         return _shared(text, s, n, ancs, k, measure, negative, rs)
@@ -398,9 +399,9 @@ def _direct(text: str, s: Span, i: int, nums: Sequence[NumberMention], ancs: Seq
     return []
 
 
-def _respectively_before(text: str, s: Span, a: Anchor) -> bool:
+def _respectively_before(text: str, s: Span, a: Anchor, rs: RuleSet) -> bool:
     """"宜都市、枝江市分别完成生产总值315.62亿元、258.37亿元": 分别 right before the phrase."""
-    m = _PLACE_LIST_END.search(text, max(s.start, a.start - 4), a.start)
+    m = rs.grammar.respectively.search(text, max(s.start, a.start - 4), a.start)
     return m is not None and m.end() == a.start
 
 
@@ -476,11 +477,6 @@ def _enumeration(text: str, s: Span, i: int, nums: Sequence[NumberMention], ancs
     return out
 
 
-_PLACE_SEPARATOR = regex.compile("[、和及与]|以及")
-# Listed phrases after the last one a rule knows, up to 分别: "、税收收入分别完成…"
-_UNNAMED_ITEMS = regex.compile("(?:(?:[、和及与]|以及)[^,;:。、和及与\\d]{1,10}?)+(?=分别|各)")
-# between the places and the phrase: "宜都市、枝江市、当阳市分别完成生产总值…"
-_PLACE_LIST_END = regex.compile("分别(?:完成|实现|达到|为)?")
 
 
 def _place_list(text: str, s: Span, end: int, rs: RuleSet) -> list[tuple[int, int]]:
@@ -490,7 +486,7 @@ def _place_list(text: str, s: Span, end: int, rs: RuleSet) -> list[tuple[int, in
     while (m := rs.grammar.lead.match(text, pos, end)) is not None and m.end() > pos:
         pos = m.end()
     places: list[tuple[int, int]] = []
-    tail = _PLACE_LIST_END.search(text, pos, end)
+    tail = rs.grammar.respectively.search(text, pos, end)
     if tail is not None and tail.end() == end:
         end = tail.start()
     while pos < end:
@@ -499,7 +495,7 @@ def _place_list(text: str, s: Span, end: int, rs: RuleSet) -> list[tuple[int, in
             return []
         places.append((pos, hit))
         pos = hit
-        m = _PLACE_SEPARATOR.match(text, pos, end)
+        m = rs.grammar.list_separator.match(text, pos, end)
         if m is not None:
             pos = m.end()
         elif pos < end:

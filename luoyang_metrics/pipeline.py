@@ -141,7 +141,7 @@ def analyse(text: str, rs: RuleSet, source: str = "<text>", year: int | None = N
     # One sentence often carries several figures: what they share is worked out once.
     settings: dict[int, tuple[ctx.Setting, str]] = {}
     memo: dict = {}
-    keys: dict[int, set[tuple]] = {}  # sentence -> keys of its rows
+    first_row: dict[int, int] = {}  # sentence -> index in ``rows`` of its first row
     for c in claims:
         k = max(0, bisect.bisect_right(sent_starts, c.number.start) - 1)
         shared = settings.get(k)
@@ -154,10 +154,10 @@ def analyse(text: str, rs: RuleSet, source: str = "<text>", year: int | None = N
             no_year += 1  # a row without its year cannot be compared with anything: leave it out
             continue
         r = traced.row
-        key = (r.year, r.period, r.region, r.indicator, r.kind)
-        if _part_of_a_total(t, sents, k, c.number.start, key, keys):
+        at = t.rfind("其中", sents[k].start, c.number.start)
+        if at >= 0 and _part_of_a_total(t, sents[k].start, k, at, r, rows, first_row):
             continue
-        keys.setdefault(k, set()).add(key)
+        first_row.setdefault(k, len(rows))
         no_region += r.region == ""
         rows.append(r)
         traces.append(traced)
@@ -168,16 +168,18 @@ def analyse(text: str, rs: RuleSet, source: str = "<text>", year: int | None = N
     return Extraction(rows, traces, info, norm, numbers, claims, problems)
 
 
-def _part_of_a_total(text: str, sents: list[Span], k: int, pos: int, key: tuple,
-                     keys: dict[int, set[tuple]]) -> bool:
-    """Whether a figure after 其中 is a part of a total given before it, of the same indicator,
-    place, period and kind ("重点项目完成投资236.8亿元,其中12个省重点项目完成投资61.5亿元"):
+def _part_of_a_total(text: str, sent_start: int, k: int, at: int, row: Row, rows: list[Row],
+                     first_row: dict[int, int]) -> bool:
+    """Whether a figure after 其中 (at ``at``) is a part of a total given before it, of the same
+    indicator, place, period and kind ("重点项目完成投资236.8亿元,其中12个省重点项目完成投资61.5亿元"):
     not the place's value. The total may close the sentence before ("…。其中,省重点项目…")."""
-    s = sents[k]
-    at = text.rfind("其中", s.start, pos)
-    if at < 0 or (at > s.start and text[at - 1] not in ",;:"):
+    if at > sent_start and text[at - 1] not in ",;:":
         return False
-    return key in keys.get(k, ()) or (at == s.start and k > 0 and key in keys.get(k - 1, ()))
+    lo = first_row.get(k, len(rows))
+    if at == sent_start and k - 1 in first_row:
+        lo = first_row[k - 1]
+    key = (row.year, row.period, row.region, row.indicator, row.kind)
+    return any((r.year, r.period, r.region, r.indicator, r.kind) == key for r in rows[lo:])
 
 
 def _sentence(norm: Normalized, sent: Span, scopes: ctx.Scopes, info: ctx.ReportInfo) -> tuple[ctx.Setting, str]:

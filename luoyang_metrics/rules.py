@@ -112,6 +112,9 @@ class Grammar:
     from_gap: regex.Pattern[str]      # "由2018年的" before the first figure of a change
     to_gap: regex.Pattern[str]        # "增加到" between its two figures
     list_gap: regex.Pattern[str]
+    list_separator: regex.Pattern[str]
+    respectively: regex.Pattern[str]
+    unnamed_items: regex.Pattern[str]
     number_list_gap: regex.Pattern[str]
     reference_before: regex.Pattern[str]
     reference_after: regex.Pattern[str]
@@ -525,6 +528,9 @@ def _load_grammar(path: Path, problems: list[str]) -> Grammar:
             "from_gap": g["from_gap"],
             "to_gap": g["to_gap"],
             "list_gap": g["list_gap"],
+            "list_separator": g["list_separator"],
+            "respectively": g["respectively"],
+            "unnamed_items": g["unnamed_items"],
             "number_list_gap": g["number_list_gap"],
             "reference_before": g["reference_before"],
             "reference_after": g["reference_after"],
