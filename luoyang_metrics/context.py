@@ -279,6 +279,14 @@ def resolve_period(scopes: Scopes, setting: Setting, pos: int) -> Decision:
     return Decision(period, f"'{phrase}' in the sentence")
 
 
+def named_period(text: str, pos: int, rs: RuleSet) -> Decision:
+    """The period named at ``pos`` (one of a list: "一季度、上半年…分别增长")."""
+    m = rs.grammar.periods.match(text, pos)
+    if m is None:
+        return Decision("", "no period")
+    return Decision(_period_of(m, rs.grammar), f"'{m.group()}' enumerated before 分别")
+
+
 def resolve_region(text: str, sent: Span, anchor_start: int, region_at: tuple[int, int] | None,
                    info: ReportInfo, rs: RuleSet, memo: dict | None = None) -> Decision:
     """``memo`` (one per report) keeps what figures of one sentence share: its first clause

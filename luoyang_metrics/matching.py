@@ -47,6 +47,7 @@ class Claim(NamedTuple):
     year: int = 0           # the year the text names for it where the sentence's year does not apply
     slot: int = -1          # its place in an enumeration of ``slots`` items, some of them no indicator
     slots: int = 0
+    period_at: int = -1     # where a period enumerated for it is named ("一季度、上半年…分别增长")
 
 
 def find_anchors(text: str, rs: RuleSet, problems: list[str] | None = None,
@@ -449,17 +450,23 @@ def _enumeration(text: str, s: Span, i: int, nums: Sequence[NumberMention], ancs
         items += [(None, [], -1)] * unnamed
     num_chain = _number_chain(text, nums, i, rs)
     places: list[tuple[int, int] | None] = [None] * len(num_chain)
+    periods = [-1] * len(num_chain)
     if listed is None and len(items) == 1 and len(num_chain) >= 2:
         # "汝阳县、宜阳县地区生产总值分别增长6.1%和5.8%": one phrase, the places enumerated
         found = _place_list(text, s, a.start, rs)
         if len(found) == len(num_chain):
             places = list(found)
             items = items * len(found)
+        elif len(starts := _period_list(text, s, a.start, rs)) == len(num_chain):
+            # "一季度、上半年、前三季度全县生产总值分别增长3.5%、4.2%和4.7%"
+            periods = starts
+            items = items * len(starts)
     if len(items) != len(num_chain) or len(items) < 2:
         return []
     group_counter[0] += 1
     out = []
-    for slot, ((credited, rules, start), ni, place) in enumerate(zip(items, num_chain, places, strict=True)):
+    for slot, ((credited, rules, start), ni, place, when) in enumerate(
+            zip(items, num_chain, places, periods, strict=True)):
         n = nums[ni]
         if not rules:
             consumed.add(ni)  # an unnamed item's figure: nobody else's either
@@ -472,7 +479,7 @@ def _enumeration(text: str, s: Span, i: int, nums: Sequence[NumberMention], ancs
             continue
         out.append(Claim(n, credited or item, got[0], got[1], negative, start, "list", group_counter[0],
                          item=item if credited is not None and item is not credited else None, region_at=place,
-                         slot=slot, slots=len(items)))
+                         slot=slot, slots=len(items), period_at=when))
         consumed.add(ni)
     return out
 
@@ -501,6 +508,25 @@ def _place_list(text: str, s: Span, end: int, rs: RuleSet) -> list[tuple[int, in
         elif pos < end:
             return []
     return places
+
+
+def _period_list(text: str, s: Span, end: int, rs: RuleSet) -> list[int]:
+    """Where each period enumerated from the start of the clause up to ``end`` is named
+    ("一季度、上半年、前三季度全县"), a place word allowed after them; empty unless the clause is only that."""
+    pos = clause_start(text, s.start, end, ",;:")
+    starts: list[int] = []
+    while pos < end and (m := rs.grammar.periods.match(text, pos, end)) is not None:
+        starts.append(pos)
+        pos = m.end()
+        sep = rs.grammar.list_separator.match(text, pos, end)
+        if sep is None:
+            break
+        pos = sep.end()
+    if pos < end:
+        place = rs.gazetteer.mention_end(text, pos)
+        if place is None or place != end:
+            return []
+    return starts if len(starts) >= 2 else []
 
 
 def _carry(text: str, i: int, nums: Sequence[NumberMention], done: list[Claim], rs: RuleSet,
@@ -534,7 +560,8 @@ def _carry(text: str, i: int, nums: Sequence[NumberMention], done: list[Claim], 
             lo = max(text.rfind(";", 0, n.qual_start), text.rfind("。", 0, n.qual_start))
             members = [c for c in done if c.measure != "growth" and c.number.start > lo][-len(chain):]
         slots = members[0].slots if members and members[0].slots > len(members) else len(members)
-        if len(chain) != slots or len({((c.item or c.rule).id, c.region_at) for c in members}) != len(members):
+        distinct = {((c.item or c.rule).id, c.region_at, c.period_at) for c in members}
+        if len(chain) != slots or len(distinct) != len(members):
             return []
         for ni in chain:
             consumed.add(ni)  # the growth of an unnamed item too
@@ -544,7 +571,7 @@ def _carry(text: str, i: int, nums: Sequence[NumberMention], done: list[Claim], 
             item = c.item or c.rule
             if item.growth:
                 out.append(Claim(nums[ni], c.rule, item.growth, "growth", negative, c.anchor_start, "carry",
-                                 c.group, item=c.item, region_at=c.region_at))
+                                 c.group, item=c.item, region_at=c.region_at, period_at=c.period_at))
                 consumed.add(ni)
         return out
     item = last.item or last.rule

@@ -199,7 +199,8 @@ def _to_row(c: Claim, norm: Normalized, shared: tuple[ctx.Setting, str], scopes:
     at = c.anchor_start if c.via == "reference" else n.start
     named = ctx.Decision(c.year, f"'{c.year}年' named before it") if c.year else None
     year = named or ctx.resolve_year(scopes, setting, at)
-    period = ctx.resolve_period(scopes, setting, at)
+    enumerated = ctx.named_period(t, c.period_at, rs) if c.period_at >= 0 else None
+    period = enumerated or ctx.resolve_period(scopes, setting, at)
     if not period.value:
         return None  # a single month's figure
     region = ctx.resolve_region(t, sent, c.anchor_start, c.region_at, info, rs, memo)

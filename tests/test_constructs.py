@@ -35,6 +35,14 @@ def _rows(text: str, rs: RuleSet) -> list[tuple[object, ...]]:
       (2023, "Y", "汝阳县", "gdp_growth", 6.1), (2023, "Y", "宜阳县", "gdp_growth", 5.8),
       (2023, "Y", "嵩县", "gdp_growth", 5.0)]),
     ("同期全国居民消费价格上涨0.2%。", [(2023, "Y", "全国", "cpi_change", 0.2)]),
+    # periods enumerated before 分别, and their growth after the levels
+    ("一季度、上半年全市地区生产总值分别为1230亿元和2580亿元,分别增长4.5%和5.1%。",
+     [(2023, "Q1", "洛阳市", "gdp", 1230.0), (2023, "H1", "洛阳市", "gdp", 2580.0),
+      (2023, "Q1", "洛阳市", "gdp_growth", 4.5), (2023, "H1", "洛阳市", "gdp_growth", 5.1)]),
+    # periods opening clauses of growth: a decline narrowing to 1.3% is a fall of 1.3%
+    ("一季度全省生产总值下降6.5%,上半年降幅收窄至1.3%,前三季度由负转正、增长0.7%。",
+     [(2023, "Q1", "河南省", "gdp_growth", -6.5), (2023, "H1", "河南省", "gdp_growth", -1.3),
+      (2023, "Q1-3", "河南省", "gdp_growth", 0.7)]),
     # a growth after another place, after a 分别 list
     ("巩义市、新郑市规模以上工业增加值分别增长9.6%和7.3%,郑州经济技术开发区增长5.2%,中牟县下降2.9%。",
      [(2023, "Y", "巩义市", "industrial_va_growth", 9.6), (2023, "Y", "新郑市", "industrial_va_growth", 7.3),
