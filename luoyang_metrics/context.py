@@ -326,15 +326,17 @@ def _subject_region(text: str, sent: Span, anchor_start: int, info: ReportInfo, 
         # 依托…,农村居民人均可支配收入达到17860元") or of an opening clause with figures of its own
         # ("产业集聚区规模以上工业增加值增长13.2%,完成固定资产投资46.7亿元"); not of a clause with
         # only its own verb ("…等产业园加紧建设,23个重点项目完成投资103亿元")
-        part = memo.get(("part", q), False)
-        if part is False:
-            part = memo[("part", q)] = rs.grammar.subunit.match(text, q, anchor_start)
-        if part is not None and part.end() <= anchor_start and (
-                q == own or text.find("其中", sent.start, q) >= 0 or _holds_figure(text, q, anchor_start)):
-            return Decision(PART_OF_REGION, f"subject '{part.group()}' is a part of a region")
         hit = memo.get(("at", q), False)
         if hit is False:
             hit = memo[("at", q)] = gz.match_at(text, q, info.region)
+        part = memo.get(("part", q), False)
+        if part is False:
+            part = memo[("part", q)] = rs.grammar.subunit.match(text, q, anchor_start)
+        # a park that is a zone of the gazetteer (洛阳经济技术开发区) is a region; one named after a
+        # county inside it (嵩县先进制造业开发区) is a part
+        if part is not None and part.end() <= anchor_start and (not hit or hit[1] < part.end()) and (
+                q == own or text.find("其中", sent.start, q) >= 0 or _holds_figure(text, q, anchor_start)):
+            return Decision(PART_OF_REGION, f"subject '{part.group()}' is a part of a region")
         if hit and hit[1] <= anchor_start:
             return Decision(hit[0], f"subject '{text[q:hit[1]]}'")
     return Decision(info.region, "the report's region")

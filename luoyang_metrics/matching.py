@@ -192,6 +192,7 @@ def _match_sentence(text: str, s: Span, nums: Sequence[NumberMention], ancs: Seq
             continue
         new = (_after(text, n, rs)
                or _reference(text, s, n, out, rs)
+               or _bracketed_region(text, s, n, out, rs)
                or _direct(text, s, i, nums, ancs, rs, consumed, group_counter)
                or _from_to(text, s, i, nums, ancs, rs)
                or _after_points(text, s, i, nums, ancs, rs)
@@ -340,7 +341,9 @@ def _reference(text: str, s: Span, n: NumberMention, done: list[Claim], rs: Rule
     tail = g.reference_after.search(text, lo, n.qual_start)
     if tail is None:
         return []
-    prev = done[-1]
+    # the figure compared is the last one of the same kind ("收入89,417元,比上年增长3.1%,比全市平均
+    # 水平(72,960元)高": the income, not its growth)
+    prev = next((c for c in reversed(done) if c.number.dimension == n.dimension), done[-1])
     after_reference = prev.via == "reference" and prev.number.end < tail.start()
     last = None
     for m in g.reference_words.finditer(text, max(lo, prev.number.end) if after_reference else lo, tail.start()):
@@ -355,6 +358,28 @@ def _reference(text: str, s: Span, n: NumberMention, done: list[Claim], rs: Rule
         return []
     return [Claim(n, prev.rule, prev.indicator, prev.measure, False, prev.anchor_start, "reference",
                   item=prev.item, region_at=(region_start, tail.start()))]
+
+
+def _bracketed_region(text: str, s: Span, n: NumberMention, done: list[Claim], rs: RuleSet) -> list[Claim]:
+    """"同比增长7.8%(全市6.9%)", "下降4.2%(全市增长3.1%)": a place and its own value in brackets
+    after a figure."""
+    if not done:
+        return []
+    p = text.rfind("(", max(s.start, n.qual_start - 12), n.qual_start)
+    if p < 0 or not text.startswith(")", n.end):
+        return []
+    end = rs.gazetteer.mention_end(text, p + 1)
+    if end is None or end > n.qual_start:
+        return []
+    between = text[end:n.qual_start]
+    fit = _fits(rs, "growth_gap", between) if between else "yes"
+    if not fit:
+        return []
+    prev = next((c for c in reversed(done) if c.number.dimension == n.dimension), None)
+    if prev is None or prev.number.end > p or (between and prev.measure != "growth"):
+        return []
+    return [Claim(n, prev.rule, prev.indicator, prev.measure, fit == "down", prev.anchor_start, "reference",
+                  item=prev.item, region_at=(p + 1, end))]
 
 
 def _direct(text: str, s: Span, i: int, nums: Sequence[NumberMention], ancs: Sequence[Anchor],
@@ -637,9 +662,17 @@ def _parallel(text: str, s: Span, n: NumberMention, done: list[Claim], rs: RuleS
     1230亿元;上半年2580亿元", "全市生产总值2022年为5675亿元,2023年达到5900亿元"."""
     if not done:
         return []
-    start = clause_start(text, s.start, n.qual_start, ",;")
-    if start == s.start:
-        return []
+    for breaks in (",;", ",;、"):  # "一季度增长4.7%、上半年增长5.6%"
+        start = clause_start(text, s.start, n.qual_start, breaks)
+        if start > s.start:
+            found = _parallel_at(text, start, n, done, rs)
+            if found:
+                return found
+    return []
+
+
+def _parallel_at(text: str, start: int, n: NumberMention, done: list[Claim], rs: RuleSet) -> list[Claim]:
+    """``_parallel`` for the clause starting at ``start``."""
     g = rs.grammar
     region_at = None
     hit = rs.gazetteer.match_at(text, start, None)

@@ -151,3 +151,28 @@ def test_lists_with_phrases_no_rule_knows(rs: RuleSet, text: str, expected: list
 ])
 def test_parts_milestones_and_comparisons(rs: RuleSet, text: str, expected: list) -> None:
     assert _rows(text, rs) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # a place and its own value in brackets after a figure
+    ("上半年,全市规模以上工业增加值同比增长7.8%(全省6.9%)。",
+     [(2023, "H1", "洛阳市", "industrial_va_growth", 7.8), (2023, "H1", "河南省", "industrial_va_growth", 6.9)]),
+    ("上半年,全市固定资产投资同比下降4.2%(全省增长3.1%)。",
+     [(2023, "H1", "洛阳市", "fixed_asset_investment_growth", -4.2),
+      (2023, "H1", "河南省", "fixed_asset_investment_growth", 3.1)]),
+    # a share in brackets is no value of the place
+    ("全市地区生产总值312.5亿元(约占全省的5%)。", [(2023, "Y", "洛阳市", "gdp", 312.5)]),
+    # a zone of the gazetteer is a region; a park named after a county is a part of it
+    ("洛阳经济技术开发区规模以上工业增加值增长12.1%。", [(2023, "Y", "洛阳经开区", "industrial_va_growth", 12.1)]),
+    ("嵩县先进制造业开发区规模以上工业增加值增长12.1%。", []),
+    # a verb before the subject: the place is still the subject
+    ("推动洛阳高新区地区生产总值增长10%以上。", [(2023, "Y", "洛阳高新区", "gdp_growth", 10.0)]),
+    # R&D spending, then its share of GDP
+    ("全年研究与试验发展(R&D)经费投入8.9亿元,占地区生产总值的比重为1.83%。",
+     [(2023, "Y", "洛阳市", "rd_intensity", 1.83)]),
+    # periods opening items of a list separated by 、
+    ("一季度地区生产总值增长4.7%、上半年增长5.6%。",
+     [(2023, "Q1", "洛阳市", "gdp_growth", 4.7), (2023, "H1", "洛阳市", "gdp_growth", 5.6)]),
+])
+def test_brackets_parks_verbs_and_lists(rs: RuleSet, text: str, expected: list) -> None:
+    assert _rows(text, rs) == expected
