@@ -696,7 +696,7 @@ class Gazetteer:
         cities: dict[Region, int] = {}     # cities named so far, with counts: they settle 鼓楼区 and 高新区
         for start, end, word in self._scanner.scan(text)[_NAMES]:
             entry = self._entries[word]
-            if self._is_street(text, end, entry):
+            if self._is_street(text, end, entry) or (entry.kind == _ZONE and _named_before(text, start)):
                 continue
             region = self._resolve_entry(entry, report, cities)
             if region is None:
@@ -787,6 +787,8 @@ class Gazetteer:
                 continue
             if entry.kind not in (_NAME, _SHORT, _ZONE):
                 continue    # relative words say nothing about which place; they feed the level hint
+            if entry.kind == _ZONE and _named_before(text, start):
+                continue    # "洛阳伊滨经济技术开发区": a zone with a name of its own, not the city's 经开区
             spans.append((start, end))
             weight = self._evidence(text, start, end, head_end, entry.kind)
             if entry.kind == _ZONE:
@@ -895,3 +897,12 @@ def _inside(spans: Sequence[tuple[int, float]], pos: int) -> bool:
 def _vote(scores: dict[Region, float], first: dict[Region, int], region: Region, weight: float, pos: int) -> None:
     scores[region] = scores.get(region, 0.0) + weight
     first.setdefault(region, pos)
+
+
+def _named_before(text: str, start: int) -> bool:
+    """Whether a bare zone word (经济技术开发区, 高新区) follows a name of its own (伊滨经济技术开发区):
+    a Chinese character right before it that does not end a division's name or a relative word."""
+    if start == 0:
+        return False
+    ch = text[start - 1]
+    return "\u4e00" <= ch <= "\u9fff" and ch not in "市县区省旗州"
