@@ -417,6 +417,20 @@ def _direct(text: str, s: Span, i: int, nums: Sequence[NumberMention], ancs: Seq
         return _enumeration(text, s, i, nums, ancs, k, measure, negative, rs, consumed, group_counter)
     if "各" in gap:
         return _shared(text, s, n, ancs, k, measure, negative, rs)
+    if rs.grammar.each_place.search(gap) is not None:
+        # "五常市、双城区粮食产量均超过30亿斤": the figure for each place listed before the phrase
+        found = _place_list(text, s, a.start, rs)
+        if len(found) >= 2:
+            claims = _direct_claim(text, s, n, a, measure, negative, rs)
+            return [c._replace(region_at=place) for place in found for c in claims]
+        if k > 0 and rs.grammar.list_gap.fullmatch(text, ancs[k - 1].end, a.start) is not None:
+            # "规模以上工业增加值和固定资产投资均增长8%": like 各
+            return _shared(text, s, n, ancs, k, measure, negative, rs)
+    return _direct_claim(text, s, n, a, measure, negative, rs)
+
+
+def _direct_claim(text: str, s: Span, n: NumberMention, a: Anchor, measure: str, negative: bool,
+                  rs: RuleSet) -> list[Claim]:
     scope_start = clause_start(text, s.start, a.start)
     for rule in _candidates(a, text, rs):
         got = _indicator_for(rule, measure, n, rs)
@@ -674,16 +688,22 @@ def _parallel(text: str, s: Span, n: NumberMention, done: list[Claim], rs: RuleS
 def _parallel_at(text: str, start: int, n: NumberMention, done: list[Claim], rs: RuleSet) -> list[Claim]:
     """``_parallel`` for the clause starting at ``start``."""
     g = rs.grammar
-    region_at = None
+    places: list[tuple[int, int] | None] = [None]
     hit = rs.gazetteer.match_at(text, start, None)
     if hit is not None:
-        region_at, opener_end = (start, hit[1]), hit[1]
+        places, opener_end = _places_from(text, start, n.qual_start, rs)
     else:
         m = g.periods.match(text, start) or g.year.match(text, start)
         if m is None:
             return []
         opener_end = m.end()
     gap = text[opener_end:n.qual_start]
+    if len(places) > 1:
+        # "偃师区、孟津区均突破500亿元": each place listed has the figure
+        both = g.each_place.match(gap)
+        if both is None:
+            return []
+        gap = gap[both.end():]
     if not _fits(rs, "level_gap", gap):
         # a growth after the place: "…分别增长21.8%、9.6%,郑州经济技术开发区增长5.2%,中牟县下降2.9%"
         fit = _fits(rs, "growth_gap", gap) if n.dimension == "percent" else ""
@@ -691,13 +711,29 @@ def _parallel_at(text: str, start: int, n: NumberMention, done: list[Claim], rs:
         if last is None or last.via == "reference":
             return []
         return [Claim(n, last.rule, last.indicator, "growth", fit == "down", last.anchor_start, "parallel",
-                      item=last.item, region_at=region_at)]
+                      item=last.item, region_at=place) for place in places]
     last = next((c for c in reversed(done) if c.measure == "level"), None)
     if last is None or last.number.dimension != n.dimension or last.via == "reference":
         return []
     # the phrase is the earlier figure's: its subject stays the region unless a place opens the clause
     return [Claim(n, last.rule, last.indicator, "level", False, last.anchor_start, "parallel", item=last.item,
-                  region_at=region_at)]
+                  region_at=place) for place in places]
+
+
+def _places_from(text: str, start: int, end: int, rs: RuleSet) -> tuple[list[tuple[int, int] | None], int]:
+    """The places listed from ``start`` (at least the one there) and where the list ends."""
+    places: list[tuple[int, int] | None] = []
+    pos = start
+    while pos < end:
+        stop = rs.gazetteer.mention_end(text, pos)
+        if stop is None or stop > end:
+            break
+        places.append((pos, stop))
+        sep = rs.grammar.list_separator.match(text, stop, end)
+        if sep is None or rs.gazetteer.mention_end(text, sep.end()) is None:
+            return places, stop
+        pos = sep.end()
+    return places, places[-1][1] if places else start
 
 
 def _carry_level(text: str, n: NumberMention, gap: str, last: Claim, rs: RuleSet) -> list[Claim]:

@@ -115,6 +115,7 @@ class Grammar:
     list_separator: regex.Pattern[str]
     respectively: regex.Pattern[str]
     unnamed_items: regex.Pattern[str]
+    each_place: regex.Pattern[str]
     number_list_gap: regex.Pattern[str]
     reference_before: regex.Pattern[str]
     reference_after: regex.Pattern[str]
@@ -531,6 +532,7 @@ def _load_grammar(path: Path, problems: list[str]) -> Grammar:
             "list_separator": g["list_separator"],
             "respectively": g["respectively"],
             "unnamed_items": g["unnamed_items"],
+            "each_place": g["each_place"],
             "number_list_gap": g["number_list_gap"],
             "reference_before": g["reference_before"],
             "reference_after": g["reference_after"],
