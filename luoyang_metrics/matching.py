@@ -192,11 +192,11 @@ def _match_sentence(text: str, s: Span, nums: Sequence[NumberMention], ancs: Seq
             continue
         new = (_after(text, n, rs)
                or _reference(text, s, n, out, rs)
-               or _bracketed_region(text, s, n, out, rs)
                or _direct(text, s, i, nums, ancs, rs, consumed, group_counter)
                or _from_to(text, s, i, nums, ancs, rs)
                or _after_points(text, s, i, nums, ancs, rs)
                or _carry(text, i, nums, out, rs, consumed)
+               or _bracketed_region(text, s, n, out, rs)
                or _parallel(text, s, n, out, rs))
         out.extend(new)
     return out
@@ -417,7 +417,7 @@ def _direct(text: str, s: Span, i: int, nums: Sequence[NumberMention], ancs: Seq
         return _enumeration(text, s, i, nums, ancs, k, measure, negative, rs, consumed, group_counter)
     if "各" in gap:
         return _shared(text, s, n, ancs, k, measure, negative, rs)
-    if rs.grammar.each_place.search(gap) is not None:
+    if gap and rs.grammar.each_place.search(gap) is not None:
         # "五常市、双城区粮食产量均超过30亿斤": the figure for each place listed before the phrase
         found = _place_list(text, s, a.start, rs)
         if len(found) >= 2:
@@ -676,13 +676,13 @@ def _parallel(text: str, s: Span, n: NumberMention, done: list[Claim], rs: RuleS
     1230亿元;上半年2580亿元", "全市生产总值2022年为5675亿元,2023年达到5900亿元"."""
     if not done:
         return []
-    for breaks in (",;", ",;、"):  # "一季度增长4.7%、上半年增长5.6%"
-        start = clause_start(text, s.start, n.qual_start, breaks)
-        if start > s.start:
-            found = _parallel_at(text, start, n, done, rs)
-            if found:
-                return found
-    return []
+    start = clause_start(text, s.start, n.qual_start, ",;")
+    found = _parallel_at(text, start, n, done, rs) if start > s.start else []
+    if not found and text.find("、", start, n.qual_start) >= 0:
+        # "一季度增长4.7%、上半年增长5.6%"
+        start = clause_start(text, start, n.qual_start, "、")
+        found = _parallel_at(text, start, n, done, rs)
+    return found
 
 
 def _parallel_at(text: str, start: int, n: NumberMention, done: list[Claim], rs: RuleSet) -> list[Claim]:
