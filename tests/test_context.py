@@ -79,18 +79,6 @@ def test_period_from_the_sentence(rs, text, period):
     assert [r.period for r in rows] == [period]
 
 
-def test_single_month_gives_no_row(rs):
-    # one month is no period of the table (the year and its parts counted from January)
-    text = "9月份,全市居民消费价格同比下降0.2%。1-9月,全市居民消费价格同比上涨0.3%。"
-    rows = extract_text(text, year=2023, region="洛阳市", rules=rs)
-    assert [(r.indicator, r.value, r.period) for r in rows] == [("cpi_change", 0.3, "Q1-3")]
-    # nor does it set the period of the sentences after it
-    text = ("1-8月,全市规模以上工业增加值增长5.1%。8月份,全市规模以上工业增加值增长9.4%。"
-            "巩义市规模以上工业增加值增长9.6%。")
-    rows = extract_text(text, year=2022, region="郑州市", rules=rs)
-    assert [(r.region, r.value, r.period) for r in rows] == [("郑州市", 5.1, "M1-8"), ("巩义市", 9.6, "M1-8")]
-
-
 def test_report_period_from_title(rs):
     text = "2023年一季度全市经济运行情况\n\n全市地区生产总值1320.5亿元,同比增长5.1%。"
     assert {(r.year, r.period) for r in extract_text(text, region="洛阳市", rules=rs)} == {(2023, "Q1")}
@@ -245,21 +233,6 @@ def test_link_list_under_a_web_page_is_not_read(rs):
         ("fixed_asset_investment_growth", 12.5)]
 
 
-def test_period_inside_an_opening_phrase_does_not_set_the_paragraph_period(rs):
-    # "面对上半年…的形势" looks back on the first half; the figures after it are the year's
-    text = ("面对上半年规模以上工业增加值增速一度回落的严峻形势,我们及时出台稳经济措施。"
-            "全县地区生产总值完成186.4亿元,同比增长4.6%。")
-    rows = extract_text(text, year=2023, region="汝阳县", rules=rs)
-    assert [(r.indicator, r.value, r.period) for r in rows] == [("gdp", 186.4, "Y"), ("gdp_growth", 4.6, "Y")]
-
-
-def test_period_after_a_year_opens_the_paragraph(rs):
-    text = "2023年1—6月份,全市规模以上工业增加值同比增长6.3%。固定资产投资同比增长8.2%。"
-    rows = extract_text(text, region="洛阳市", rules=rs)
-    assert [(r.indicator, r.year, r.period) for r in rows] == [
-        ("industrial_va_growth", 2023, "H1"), ("fixed_asset_investment_growth", 2023, "H1")]
-
-
 def test_estimate_in_a_review_is_the_years_value(rs):
     # 预计完成 in a January review is the year's estimated outcome, not a goal
     rows = extract_text("2024年,全区地区生产总值预计完成186.7亿元,同比增长5.3%。", year=2024, region="老城区", rules=rs)
@@ -283,16 +256,32 @@ def test_title_naming_the_year_of_an_economy_review(rs):
                                ("gdp_growth", 6.5, 2024, "Y", "伊川县", "target")]
 
 
-def test_estimate_of_the_whole_year_resets_the_period_of_a_paragraph(rs):
-    # "一季度…" opens the paragraph, but "初步预计,全年…" opens a later sentence: the figures after it are the year's
-    text = ("一季度全市生产总值增长5.1%,实现良好开局。初步预计,全年地区生产总值5675亿元左右,增长3.6%。"
-            "规模以上工业增加值增长6.3%。")
-    rows = extract_text(text, year=2022, region="洛阳市", rules=rs)
-    assert [(r.indicator, r.value, r.period) for r in rows] == [
-        ("gdp_growth", 5.1, "Q1"), ("gdp", 5675.0, "Y"), ("gdp_growth", 3.6, "Y"), ("industrial_va_growth", 6.3, "Y")]
-
-
 def test_census_names_its_year(rs):
     text = "第七次全国人口普查结果显示,全市常住人口为1859390人,与2010年第六次全国人口普查相比增加626033人。"
     rows = extract_text(text, year=2021, region="义乌市", rules=rs)
     assert [(r.indicator, r.value, r.year) for r in rows] == [("population", 185.939, 2020)]
+
+
+@pytest.mark.parametrize(("text", "year", "region", "expected"), [
+    # one month is no period of the table (the year and its parts counted from January)
+    ("9月份,全市居民消费价格同比下降0.2%。1-9月,全市居民消费价格同比上涨0.3%。", 2023, "洛阳市",
+     [("洛阳市", "cpi_change", 0.3, 2023, "Q1-3")]),
+    # nor does it set the period of the sentences after it
+    ("1-8月,全市规模以上工业增加值增长5.1%。8月份,全市规模以上工业增加值增长9.4%。巩义市规模以上工业增加值增长9.6%。",
+     2022, "郑州市", [("郑州市", "industrial_va_growth", 5.1, 2022, "M1-8"),
+                      ("巩义市", "industrial_va_growth", 9.6, 2022, "M1-8")]),
+    # "面对上半年…的形势" looks back on the first half; the figures after it are the year's
+    ("面对上半年规模以上工业增加值增速一度回落的严峻形势,我们及时出台稳经济措施。全县地区生产总值完成186.4亿元,同比增长4.6%。",
+     2023, "汝阳县", [("汝阳县", "gdp", 186.4, 2023, "Y"), ("汝阳县", "gdp_growth", 4.6, 2023, "Y")]),
+    # a period after a year opens the paragraph
+    ("2023年1—6月份,全市规模以上工业增加值同比增长6.3%。固定资产投资同比增长8.2%。", None, "洛阳市",
+     [("洛阳市", "industrial_va_growth", 6.3, 2023, "H1"),
+      ("洛阳市", "fixed_asset_investment_growth", 8.2, 2023, "H1")]),
+    # "一季度…" opens the paragraph, but "初步预计,全年…" opens a later sentence: the figures after it are the year's
+    ("一季度全市生产总值增长5.1%,实现良好开局。初步预计,全年地区生产总值5675亿元左右,增长3.6%。规模以上工业增加值增长6.3%。",
+     2022, "洛阳市", [("洛阳市", "gdp_growth", 5.1, 2022, "Q1"), ("洛阳市", "gdp", 5675.0, 2022, "Y"),
+                      ("洛阳市", "gdp_growth", 3.6, 2022, "Y"), ("洛阳市", "industrial_va_growth", 6.3, 2022, "Y")]),
+])
+def test_period_of_each_figure_in_a_paragraph(rs, text, year, region, expected):
+    rows = extract_text(text, year=year, region=region, rules=rs)
+    assert [(r.region, r.indicator, r.value, r.year, r.period) for r in rows] == expected
