@@ -356,6 +356,12 @@ def _reference(text: str, s: Span, n: NumberMention, done: list[Claim], rs: Rule
         return []
     if prev.number.dimension != n.dimension or prev.measure == "level" and n.dimension == "percent":
         return []
+    period = g.periods.match(text, region_start, tail.start())
+    if period is not None and period.end() == tail.start():
+        # "增速较一季度(4.1%)加快1.2个百分点": the value of the same place in an earlier period
+        own = next((c for c in reversed(done) if c.number.dimension == n.dimension and c.via != "reference"), prev)
+        return [Claim(n, own.rule, own.indicator, own.measure, False, own.anchor_start, "reference",
+                      item=own.item, region_at=own.region_at, period_at=region_start)]
     return [Claim(n, prev.rule, prev.indicator, prev.measure, False, prev.anchor_start, "reference",
                   item=prev.item, region_at=(region_start, tail.start()))]
 

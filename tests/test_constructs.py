@@ -145,6 +145,10 @@ def test_lists_with_phrases_no_rule_knows(rs: RuleSet, text: str, expected: list
     ("社会消费品零售总额426.3亿元,增长7.2%;财政总收入151.8亿元、一般公共预算收入89.6亿元,分别增长7.3%和6.1%。",
      [(2023, "Y", "洛阳市", "retail_sales", 426.3), (2023, "Y", "洛阳市", "retail_sales_growth", 7.2),
       (2023, "Y", "洛阳市", "budget_revenue", 89.6)]),
+    # 较一季度(4.1%): the bracket is the same place's value in the earlier period
+    ("上半年,全市地区生产总值同比增长5.3%,高于全省(4.6%)0.7个百分点,增速较一季度(4.1%)加快1.2个百分点。",
+     [(2023, "H1", "洛阳市", "gdp_growth", 5.3), (2023, "H1", "河南省", "gdp_growth", 4.6),
+      (2023, "Q1", "洛阳市", "gdp_growth", 4.1)]),
     # 比全国(3.0%): the bracket is the country's value
     ("全年全市地区生产总值增长3.1%,增速比全国(3.0%)高0.1个百分点。",
      [(2023, "Y", "洛阳市", "gdp_growth", 3.1), (2023, "Y", "全国", "gdp_growth", 3.0)]),
