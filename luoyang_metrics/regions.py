@@ -677,7 +677,7 @@ class Gazetteer:
         entry = self._entries[word]
         if self._is_street(text, end, entry):
             return None
-        region = self._resolve_entry(entry, report, {})
+        region = self._resolve_entry(entry, report, {}, subject=True)
         return (region, end) if region is not None else None
 
     def mention_end(self, text: str, pos: int) -> int | None:
@@ -716,7 +716,8 @@ class Gazetteer:
         """河北路, 洛阳路: a short name that names a street, not the place."""
         return entry.kind == _SHORT and text.startswith(self._rules.street_suffixes, end)
 
-    def _resolve_entry(self, entry: _Entry, report: Region | None, cities: Mapping[Region, int]) -> Region | None:
+    def _resolve_entry(self, entry: _Entry, report: Region | None, cities: Mapping[Region, int],
+                       subject: bool = False) -> Region | None:
         if entry.kind in (_NAME, _SHORT):
             return self._choose(entry.regions, report, cities)
         if entry.kind == _RELATIVE:
@@ -727,7 +728,13 @@ class Gazetteer:
                 city = max(cities, key=lambda c: cities[c])    # the city the text talks about most
             return self._zones.get((entry.key, city)) if city is not None else None
         if entry.kind == _GENERIC:
-            return report if report in entry.regions else None
+            if report in entry.regions or not subject:
+                return report if report in entry.regions else None
+            # the subject of a figure in a report about the city: its own 老城区 ("老城区地区生产总值
+            # 171.2亿元"); elsewhere the word is a word ("推进老城区改造")
+            city = self._city_of.get(report) if report is not None else None
+            inside = [r for r in entry.regions if city is not None and self._parent.get(r) == city]
+            return inside[0] if len(inside) == 1 else None
         return None   # _GUARD
 
     def _relative(self, level: str, report: Region | None) -> Region | None:

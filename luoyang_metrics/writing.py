@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import functools
+import io
 import os
 import secrets
 import stat
@@ -157,7 +158,11 @@ class TableWriter:
             if self.fmt == "csv":
                 # utf-8-sig writes the BOM Excel needs to read the file as UTF-8;
                 # newline="" hands line ends to the csv module untranslated.
-                self._file = open(fd, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed in close/abort
+                # The binary file owns the descriptor from the first step, so that an interrupt
+                # while the text layer is set up (its codec may still be imported) leaves one
+                # owner to close it, not a descriptor closed twice.
+                self._file = open(fd, "wb")  # noqa: SIM115 - closed in close/abort
+                self._file = io.TextIOWrapper(self._file, encoding="utf-8-sig", newline="")
                 self._csv = csv.writer(self._file, lineterminator="\n")
                 # Python 3.11's csv leaves a lone "\r" unquoted when the line
                 # terminator is "\n", and every reader then splits the row there.
@@ -174,7 +179,9 @@ class TableWriter:
                 self._parquet = pq.ParquetWriter(self._file, schema())
         except BaseException:
             if self._file is None:
-                os.close(fd)
+                # closed already if the interrupt came after open() took the descriptor
+                with contextlib.suppress(OSError):
+                    os.close(fd)
             self.abort()
             raise
 

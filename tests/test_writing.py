@@ -463,3 +463,22 @@ def test_csv_batch_equals_the_csv_module_for_tricky_cells(tmp_path: Path) -> Non
         for start in range(0, len(rows), 97):  # batch edges fall on varied rows
             writer.write(rows[start:start + 97])
     assert path.read_bytes() == ("\ufeff" + ",".join(COLUMNS) + "\n" + csv_module_lines(rows)).encode()
+
+
+def test_interrupt_while_the_csv_is_opened_leaves_nothing_behind(tmp_path, monkeypatch):
+    # Ctrl-C while the text layer of the new file is set up: the interrupt comes through as it
+    # is (no "bad file descriptor" in its place) and no temporary file is left
+    from luoyang_metrics import writing
+
+    real = writing.io.TextIOWrapper
+
+    def interrupted(raw, *args, **kwargs):
+        if kwargs.get("encoding") == "utf-8-sig":
+            raise KeyboardInterrupt
+        return real(raw, *args, **kwargs)
+
+    monkeypatch.setattr(writing.io, "TextIOWrapper", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        writing.TableWriter(tmp_path / "m.csv")
+    monkeypatch.undo()
+    assert list(tmp_path.iterdir()) == []
