@@ -27,6 +27,7 @@ from .rules import Grammar, RuleSet
 _DIGIT = regex.compile(r"[\p{Numeric_Type=Decimal}\p{Numeric_Type=Digit}]")
 _OPENING_END = regex.compile("[,;]")
 YEAR_LEAD = 16  # a paragraph "names a year" when one stands in its first characters
+HEAD_PARAGRAPHS = 6  # a report's title block: its first paragraphs
 REGION_SCAN = 4000  # a report says what it is about in its opening; scanning further only costs time
 
 
@@ -75,7 +76,7 @@ def infer_report(norm: Normalized, rs: RuleSet, year: int | None = None, region:
     """The report's described year, present year, region and period."""
     text = norm.text
     g = rs.grammar
-    head_end = norm.paragraphs[min(len(norm.paragraphs), 6) - 1].end if norm.paragraphs else 0
+    head_end = norm.paragraphs[min(len(norm.paragraphs), HEAD_PARAGRAPHS) - 1].end if norm.paragraphs else 0
     head = text[:head_end]
     pm = g.report["period_title"].search(head)
     # A report on part of a year ("前三季度全市经济运行") is news of the year it is published in,
@@ -133,6 +134,15 @@ def _period_of(m, g: Grammar) -> str:  # noqa: ANN001 - a regex match
 # ----------------------------------------------------------------------------- document scopes
 
 
+class Titled(NamedTuple):
+    """A report inside a file that holds several: what its title (and dateline) say."""
+
+    described: int    # the year it describes
+    period: str
+    present: int      # the year its 今年 means
+    title: str
+
+
 @dataclass(frozen=True)
 class Scopes:
     """Where years and periods are named in a report, found once so each figure only looks them up."""
@@ -147,6 +157,9 @@ class Scopes:
     periods: list[tuple[str, str]]            # (period, phrase)
     opening_period_at: list[int]              # starts of sentences that open with a period phrase
     opening_periods: list[tuple[str, str]]
+    # per paragraph: the report whose title heads that part of the text, in a file holding several
+    # reports; None where the file's own title governs
+    titled: list[Titled | None]
 
 
 def build_scopes(norm: Normalized, info: ReportInfo, rs: RuleSet, sents: list[Span],
@@ -156,10 +169,25 @@ def build_scopes(norm: Normalized, info: ReportInfo, rs: RuleSet, sents: list[Sp
     text = norm.text
     current: tuple[int, str] | None = None
     scope: list[tuple[int, str] | None] = []
+    titled: list[Titled | None] = []
+    title: Titled | None = None
+    in_body = False  # past the file's own title block (infer_report reads that one)
     for idx, p in enumerate(norm.paragraphs):
         scope.append(current)
+        titled.append(title)
         body_end = min(p.end, p.start + YEAR_LEAD)
         is_heading = idx in norm.headings
+        if not is_heading:
+            in_body = True
+        elif in_body:
+            # a later report's own title, in a file that holds several ("洛阳市2020年国民经济和社会
+            # 发展统计公报", "2023年孟津区经济工作会议召开", "前三季度孟津区经济运行稳中有进")
+            nxt = norm.paragraphs[idx + 1] if idx + 1 < len(norm.paragraphs) else None
+            found = _report_title(text, p, nxt, g, rs, title or Titled(info.year, info.period, info.present, ""))
+            if found is not None:
+                title = found
+                current = (found.described, f"report title '{found.title}'")
+                continue
         ys = _years(text, g, p.start, p.end if is_heading else body_end, heading=is_heading)
         if ys:
             # "栾川县2024年政府工作报告", a dateline: the year the report is of or was published in,
@@ -178,10 +206,13 @@ def build_scopes(norm: Normalized, info: ReportInfo, rs: RuleSet, sents: list[Sp
                 current = (y, f"heading '{text[p.start:p.end][:20]}'")
 
     marks = [(off, y, "in the sentence") for off, y in _years(text, g)]
+    para_starts = [p.start for p in norm.paragraphs]
     if info.present:
         for m in g.relative_year_re.finditer(text):
             if not _after_base(text, g, 0, m.start()):
-                marks.append((m.start(), info.present + g.relative_years[m.group()], f"'{m.group()}' in the sentence"))
+                t = titled[paragraph_of(m.start(), para_starts)] if title is not None else None
+                present = t.present if t is not None else info.present
+                marks.append((m.start(), present + g.relative_years[m.group()], f"'{m.group()}' in the sentence"))
     if g.named_year_re is not None and g.named_year_hint in text:
         for m in g.named_year_re.finditer(text):
             marks.append((m.start(), g.named_years[m.group()], f"'{m.group()}' in the sentence"))
@@ -214,7 +245,33 @@ def build_scopes(norm: Normalized, info: ReportInfo, rs: RuleSet, sents: list[Sp
         opening_periods.append((periods[i][1], periods[i][2]))
     return Scopes([p.start for p in norm.paragraphs], scope, year_at, [(m[1], m[2]) for m in marks],
                   opening_at, opening_years, period_at, [(p[1], p[2]) for p in periods],
-                  opening_period_at, opening_periods)
+                  opening_period_at, opening_periods, titled)
+
+
+def _report_title(text: str, p: Span, nxt: Span | None, g: Grammar, rs: RuleSet,
+                  before: Titled) -> Titled | None:
+    """What the heading ``p`` says if it is the title of a report (``nxt``: the paragraph after
+    it, where a dateline may stand)."""
+    head = text[p.start:p.end]
+    dated = g.report["dateline"].search(text, nxt.start, nxt.end) if nxt is not None else None
+    published = int(dated.group("y")) if dated else None
+    m = g.report["period_title"].search(head)
+    if m is not None:
+        y = g.year.search(head)
+        year = int(y.group("y")) if y else published or before.described
+        return Titled(year, _period_name(m.group("p"), rs), year, head[:20])
+    m = g.report["title_year"].search(head)
+    if m is not None:
+        y = int(m.group("y"))
+        return Titled(y, "Y", published or y + 1, head[:20])
+    m = g.report["of_year"].search(head)
+    if m is not None:  # a work report or meeting of a year looks back on the year before
+        y = int(m.group("y"))
+        return Titled(y - 1, "Y", y, head[:20])
+    if published is not None and g.report["review"].search(head):
+        # "区委经济工作会议暨全区重点工作推进会召开" dated 2023-01-16: a look back on 2022
+        return Titled(published - 1, "Y", published, head[:20])
+    return None
 
 
 def _openings(offsets: list[int], sents: list[Span], sent_starts: list[int]) -> Iterator[tuple[int, Span]]:
@@ -246,6 +303,7 @@ class Setting(NamedTuple):
     sent: Span
     year: Decision
     period: Decision
+    described: int   # the year the report this sentence belongs to describes
 
 
 def sentence_setting(scopes: Scopes, sent: Span, para: Span, para_idx: int, info: ReportInfo) -> Setting:
@@ -262,8 +320,11 @@ def sentence_setting(scopes: Scopes, sent: Span, para: Span, para_idx: int, info
         period, phrase = scopes.opening_periods[k]
         in_para = Decision(period, f"'{phrase}' opening an earlier sentence of the paragraph")
     else:
-        in_para = Decision(info.period, "the report's period")
-    return Setting(sent, year, in_para)
+        titled = scopes.titled[para_idx]
+        in_para = (Decision(titled.period, f"the period of the report titled '{titled.title}'") if titled
+                   else Decision(info.period, "the report's period"))
+    titled = scopes.titled[para_idx]
+    return Setting(sent, year, in_para, titled.described if titled else info.year)
 
 
 def resolve_year(scopes: Scopes, setting: Setting, pos: int) -> Decision:
@@ -369,11 +430,13 @@ def _first_subject_pos(text: str, lo: int, hi: int, rs: RuleSet) -> int | None:
 
 
 def resolve_kind(text: str, sent: Span, pos: int, year: int, info: ReportInfo, family_words,  # noqa: ANN001
-                 rs: RuleSet, memo: dict | None = None) -> Decision:
+                 rs: RuleSet, memo: dict | None = None, described: int | None = None) -> Decision:
     """``memo`` (one per report) keeps what figures of one sentence share: its opening clause
-    and what the words before a colon or in the opening clause say."""
-    if year > info.year:
-        return Decision("target", f"{year} is after the report's year {info.year}")
+    and what the words before a colon or in the opening clause say. ``described``: the year the
+    report holding the sentence describes (the file's own by default)."""
+    described = info.year if described is None else described
+    if year > described:
+        return Decision("target", f"{year} is after the report's year {described}")
     memo = {} if memo is None else memo
     head = memo.get(("head", sent.start))
     if head is None:

@@ -210,7 +210,8 @@ def _to_row(c: Claim, norm: Normalized, shared: tuple[ctx.Setting, str], scopes:
     if c.via == "from":
         kind = ctx.Decision("actual", "the earlier value of a change")
     else:
-        kind = ctx.resolve_kind(t, sent, n.start, int(year.value), info, family_words, rs, memo)  # type: ignore[arg-type]
+        kind = ctx.resolve_kind(t, sent, n.start, int(year.value), info, family_words, rs, memo,  # type: ignore[arg-type]
+                                setting.described)
     ind = rs.indicators[c.indicator]
     try:
         value = convert(n.value, n.unit, ind.unit, rs.units)

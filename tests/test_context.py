@@ -285,3 +285,36 @@ def test_census_names_its_year(rs):
 def test_period_of_each_figure_in_a_paragraph(rs, text, year, region, expected):
     rows = extract_text(text, year=year, region=region, rules=rs)
     assert [(r.region, r.indicator, r.value, r.year, r.period) for r in rows] == expected
+
+
+ARCHIVE = """孟津区统计资料汇编
+
+洛阳市孟津区2019年国民经济和社会发展统计公报
+发布时间:2020-03-30
+
+初步核算,全年全区地区生产总值5034.9亿元,按可比价格计算,比上年增长7.6%,经济运行总体平稳、稳中有进。
+
+洛阳市孟津区2020年国民经济和社会发展统计公报
+发布时间:2021-03-29
+
+初步核算,全年全区地区生产总值5128.4亿元,按可比价格计算,比上年增长3.0%,经济运行稳定恢复、逐季回升。
+
+前三季度孟津区经济运行稳中有进
+发布时间:2022-10-28
+
+前三季度,全区经济运行总体平稳,主要指标好于预期,全区规模以上工业增加值同比增长8.1%,高于全市平均水平。
+
+区委经济工作会议召开
+发布时间:2023-01-16
+
+过去一年,全区上下凝心聚力、攻坚克难,全区地区生产总值增长5.2%。今年全区地区生产总值增长7.5%左右。
+"""
+
+
+def test_each_report_of_an_archive_file_keeps_its_own_year_and_period(rs):
+    assert _keys(ARCHIVE, rs) == [
+        ("gdp", 5034.9, 2019, "Y", "孟津区", "actual"), ("gdp_growth", 7.6, 2019, "Y", "孟津区", "actual"),
+        ("gdp", 5128.4, 2020, "Y", "孟津区", "actual"), ("gdp_growth", 3.0, 2020, "Y", "孟津区", "actual"),
+        ("industrial_va_growth", 8.1, 2022, "Q1-3", "孟津区", "actual"),
+        ("gdp_growth", 5.2, 2022, "Y", "孟津区", "actual"), ("gdp_growth", 7.5, 2023, "Y", "孟津区", "target"),
+    ]
