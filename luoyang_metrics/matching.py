@@ -551,6 +551,9 @@ def _place_list(text: str, s: Span, end: int, rs: RuleSet) -> list[tuple[int, in
         if m is not None:
             pos = m.end()
         elif pos < end:
+            count = rs.grammar.place_count.match(text, pos, end)
+            if len(places) >= 2 and count is not None and count.end() == end:
+                break  # "湖北、湖南、安徽、陕西四省"
             return []
     return places
 

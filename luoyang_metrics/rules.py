@@ -116,6 +116,7 @@ class Grammar:
     respectively: regex.Pattern[str]
     unnamed_items: regex.Pattern[str]
     each_place: regex.Pattern[str]
+    place_count: regex.Pattern[str]
     number_list_gap: regex.Pattern[str]
     reference_before: regex.Pattern[str]
     reference_after: regex.Pattern[str]
@@ -533,6 +534,7 @@ def _load_grammar(path: Path, problems: list[str]) -> Grammar:
             "respectively": g["respectively"],
             "unnamed_items": g["unnamed_items"],
             "each_place": g["each_place"],
+            "place_count": g["place_count"],
             "number_list_gap": g["number_list_gap"],
             "reference_before": g["reference_before"],
             "reference_after": g["reference_after"],

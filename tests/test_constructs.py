@@ -43,6 +43,10 @@ def _rows(text: str, rs: RuleSet) -> list[tuple[object, ...]]:
     ("一季度全省生产总值下降6.5%,上半年降幅收窄至1.3%,前三季度由负转正、增长0.7%。",
      [(2023, "Q1", "河南省", "gdp_growth", -6.5), (2023, "H1", "河南省", "gdp_growth", -1.3),
       (2023, "Q1-3", "河南省", "gdp_growth", 0.7)]),
+    # places counted after their list ("四省")
+    ("湖北、湖南、安徽、陕西四省地区生产总值分别增长4.3%、4.5%、3.5%和4.3%。",
+     [(2023, "Y", "湖北省", "gdp_growth", 4.3), (2023, "Y", "湖南省", "gdp_growth", 4.5),
+      (2023, "Y", "安徽省", "gdp_growth", 3.5), (2023, "Y", "陕西省", "gdp_growth", 4.3)]),
     # a growth after another place, after a 分别 list
     ("巩义市、新郑市规模以上工业增加值分别增长9.6%和7.3%,郑州经济技术开发区增长5.2%,中牟县下降2.9%。",
      [(2023, "Y", "巩义市", "industrial_va_growth", 9.6), (2023, "Y", "新郑市", "industrial_va_growth", 7.3),
@@ -169,6 +173,10 @@ def test_parts_milestones_and_comparisons(rs: RuleSet, text: str, expected: list
     # a zone of the gazetteer is a region; a park named after a county is a part of it
     ("洛阳经济技术开发区规模以上工业增加值增长12.1%。", [(2023, "Y", "洛阳经开区", "industrial_va_growth", 12.1)]),
     ("嵩县先进制造业开发区规模以上工业增加值增长12.1%。", []),
+    # a group of places is none of them: "山区26县", "五市"; "N个省、市重点项目" are projects
+    ("山区26县生产总值增长4.8%,增速高于全省1.5个百分点。", []),
+    ("五市GDP合计约6.92万亿元,占全国经济总量的5.7%。", []),
+    ("全市456个省、市重点项目完成投资1706.3亿元。", [(2023, "Y", "洛阳市", "key_project_investment", 1706.3)]),
     # a verb before the subject: the place is still the subject
     ("推动洛阳高新区地区生产总值增长10%以上。", [(2023, "Y", "洛阳高新区", "gdp_growth", 10.0)]),
     # R&D spending, then its share of GDP
