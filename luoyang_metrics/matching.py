@@ -711,7 +711,7 @@ def _parallel_at(text: str, start: int, n: NumberMention, done: list[Claim], rs:
         # "偃师区、孟津区均突破500亿元": each place listed has the figure
         both = g.each_place.match(gap)
         if both is None:
-            return []
+            return _respectively_parallel(text, places, opener_end, n, done, rs)
         gap = gap[both.end():]
     if not _fits(rs, "level_gap", gap):
         # a growth after the place: "…分别增长21.8%、9.6%,郑州经济技术开发区增长5.2%,中牟县下降2.9%"
@@ -727,6 +727,30 @@ def _parallel_at(text: str, start: int, n: NumberMention, done: list[Claim], rs:
     # the phrase is the earlier figure's: its subject stays the region unless a place opens the clause
     return [Claim(n, last.rule, last.indicator, "level", False, last.anchor_start, "parallel", item=last.item,
                   region_at=place) for place in places]
+
+
+def _respectively_parallel(text: str, places: list[tuple[int, int] | None], opener_end: int, n: NumberMention,
+                           done: list[Claim], rs: RuleSet) -> list[Claim]:
+    """"…;洛阳市、南阳市分别为688.2亿元和561.4亿元": the figures after 分别 go to the places listed,
+    in order, as the sentence's indicator."""
+    g = rs.grammar
+    resp = g.respectively.match(text, opener_end, n.qual_start)
+    if resp is None:
+        return []
+    listed = [c for c in done if c.via == "parallel" and c.region_at in places]
+    if listed:
+        prev = listed[-1]
+        if len(listed) >= len(places) or not _fits(rs, "number_list_gap", text[prev.number.end:n.qual_start]):
+            return []
+        return [prev._replace(number=n, region_at=places[len(listed)], negative=prev.negative)]
+    gap = text[resp.end():n.qual_start]
+    measure = "level" if _fits(rs, "level_gap", gap) else "growth" if n.dimension == "percent" else ""
+    fit = _fits(rs, "growth_gap", gap) if measure == "growth" else "yes"
+    last = next((c for c in reversed(done) if c.measure == measure), None) if measure and fit else None
+    if last is None or last.via == "reference" or last.number.dimension != n.dimension:
+        return []
+    return [Claim(n, last.rule, last.indicator, measure, fit == "down", last.anchor_start, "parallel",
+                  item=last.item, region_at=places[0])]
 
 
 def _places_from(text: str, start: int, end: int, rs: RuleSet) -> tuple[list[tuple[int, int] | None], int]:
