@@ -502,6 +502,10 @@ def _enumeration(text: str, s: Span, i: int, nums: Sequence[NumberMention], ancs
         if len(found) == len(num_chain):
             places = list(found)
             items = items * len(found)
+        elif len(found := _counted_places(text, s, a.start, len(num_chain), rs)) == len(num_chain):
+            # "宜阳县、洛宁县、汝阳县地区生产总值分别为…;三县一般公共预算收入分别为…"
+            places = list(found)
+            items = items * len(found)
         elif len(starts := _period_list(text, s, a.start, rs)) == len(num_chain):
             # "一季度、上半年、前三季度全县生产总值分别增长3.5%、4.2%和4.7%"
             periods = starts
@@ -556,6 +560,26 @@ def _place_list(text: str, s: Span, end: int, rs: RuleSet) -> list[tuple[int, in
                 break  # "湖北、湖南、安徽、陕西四省"
             return []
     return places
+
+
+def _counted_places(text: str, s: Span, end: int, count: int, rs: RuleSet) -> list[tuple[int, int]]:
+    """The places a count word before the phrase ("三县", "两区") stands for: the last list of as
+    many places earlier in the sentence."""
+    pos = clause_start(text, s.start, end, ",;:")
+    while (m := rs.grammar.lead.match(text, pos, end)) is not None and m.end() > pos:
+        pos = m.end()
+    counted = rs.grammar.place_count.match(text, pos, end)
+    if counted is None or counted.end() != end:
+        return []
+    found: list[tuple[int, int]] = []
+    for m in _CLAUSE_START.finditer(text, s.start, pos):
+        places, _ = _places_from(text, m.end(), pos, rs)
+        if len(places) == count and all(p is not None for p in places):
+            found = [p for p in places if p is not None]
+    return found
+
+
+_CLAUSE_START = regex.compile("(?:^|(?<=[,;:]))", regex.MULTILINE)
 
 
 def _period_list(text: str, s: Span, end: int, rs: RuleSet) -> list[int]:

@@ -43,6 +43,16 @@ def _rows(text: str, rs: RuleSet) -> list[tuple[object, ...]]:
     ("一季度全省生产总值下降6.5%,上半年降幅收窄至1.3%,前三季度由负转正、增长0.7%。",
      [(2023, "Q1", "河南省", "gdp_growth", -6.5), (2023, "H1", "河南省", "gdp_growth", -1.3),
       (2023, "Q1-3", "河南省", "gdp_growth", 0.7)]),
+    # a count of places standing for the list named earlier in the sentence ("三县")
+    ("宜阳县、洛宁县、汝阳县地区生产总值分别为336.8亿元、206.4亿元和192.5亿元;三县一般公共预算收入分别为12.36亿元、8.14亿元和9.05亿元。",
+     [(2023, "Y", "宜阳县", "gdp", 336.8), (2023, "Y", "洛宁县", "gdp", 206.4), (2023, "Y", "汝阳县", "gdp", 192.5),
+      (2023, "Y", "宜阳县", "budget_revenue", 12.36), (2023, "Y", "洛宁县", "budget_revenue", 8.14),
+      (2023, "Y", "汝阳县", "budget_revenue", 9.05)]),
+    # places listed after 分别 in a clause of their own
+    ("郑州市社会消费品零售总额1396.2亿元,增长6.5%;洛阳市、南阳市分别为688.2亿元和561.4亿元,分别增长6.3%和5.8%。",
+     [(2023, "Y", "郑州市", "retail_sales", 1396.2), (2023, "Y", "郑州市", "retail_sales_growth", 6.5),
+      (2023, "Y", "洛阳市", "retail_sales", 688.2), (2023, "Y", "南阳市", "retail_sales", 561.4),
+      (2023, "Y", "洛阳市", "retail_sales_growth", 6.3), (2023, "Y", "南阳市", "retail_sales_growth", 5.8)]),
     # places counted after their list ("四省")
     ("湖北、湖南、安徽、陕西四省地区生产总值分别增长4.3%、4.5%、3.5%和4.3%。",
      [(2023, "Y", "湖北省", "gdp_growth", 4.3), (2023, "Y", "湖南省", "gdp_growth", 4.5),
