@@ -48,6 +48,7 @@ class Claim(NamedTuple):
     slot: int = -1          # its place in an enumeration of ``slots`` items, some of them no indicator
     slots: int = 0
     period_at: int = -1     # where a period enumerated for it is named ("一季度、上半年…分别增长")
+    years_back: int = 0     # of the year before the sentence's ("比上年同期(6.5%)")
 
 
 def find_anchors(text: str, rs: RuleSet, problems: list[str] | None = None,
@@ -356,6 +357,12 @@ def _reference(text: str, s: Span, n: NumberMention, done: list[Claim], rs: Rule
         return []
     if prev.number.dimension != n.dimension or prev.measure == "level" and n.dimension == "percent":
         return []
+    same_time = g.year_earlier.fullmatch(text, region_start, tail.start())
+    if same_time is not None:
+        # "比上年同期(6.5%)加快1.8个百分点": the same place and period a year earlier
+        own = next((c for c in reversed(done) if c.number.dimension == n.dimension and c.via != "reference"), prev)
+        return [Claim(n, own.rule, own.indicator, own.measure, False, own.anchor_start, "reference",
+                      item=own.item, region_at=own.region_at, period_at=own.period_at, years_back=1)]
     period = g.periods.match(text, region_start, tail.start())
     if period is not None and period.end() == tail.start():
         # "增速较一季度(4.1%)加快1.2个百分点": the value of the same place in an earlier period

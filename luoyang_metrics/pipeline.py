@@ -199,6 +199,8 @@ def _to_row(c: Claim, norm: Normalized, shared: tuple[ctx.Setting, str], scopes:
     at = c.anchor_start if c.via == "reference" else n.start
     named = ctx.Decision(c.year, f"'{c.year}年' named before it") if c.year else None
     year = named or ctx.resolve_year(scopes, setting, at)
+    if c.years_back and year.value:
+        year = ctx.Decision(int(year.value) - c.years_back, f"the same period a year before ({year.reason})")  # type: ignore[arg-type]
     enumerated = ctx.named_period(t, c.period_at, rs) if c.period_at >= 0 else None
     period = enumerated or ctx.resolve_period(scopes, setting, at)
     if not period.value:

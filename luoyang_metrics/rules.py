@@ -121,6 +121,7 @@ class Grammar:
     reference_before: regex.Pattern[str]
     reference_after: regex.Pattern[str]
     reference_next: regex.Pattern[str]
+    year_earlier: regex.Pattern[str]
     reference_words: regex.Pattern[str]   # reference_before or reference_bracket_before
     target_words: regex.Pattern[str]
     actual_words: regex.Pattern[str]
@@ -539,6 +540,7 @@ def _load_grammar(path: Path, problems: list[str]) -> Grammar:
             "reference_before": g["reference_before"],
             "reference_after": g["reference_after"],
             "reference_next": g["reference_next"],
+            "year_earlier": g["year_earlier"],
             "reference_words": f"(?:{g['reference_before']}|{g['reference_bracket_before']})",
             "target_words": _words(g["target_words"]),
             "actual_words": g["actual_words"],

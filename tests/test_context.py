@@ -181,8 +181,19 @@ def test_target_word_opening_a_sentence_leads_only_a_list_of_figures(rs):
     assert [(r.indicator, r.kind) for r in manner] == [("gdp_growth", "actual")]
 
 
-def test_bracketed_comparison_without_a_region_gives_nothing(rs):
+def test_bracketed_value_of_the_year_before_is_that_years(rs):
+    # "去年同期(5.0%)": the same place and period, a year earlier
     text = "2024年全区地区生产总值增长6.0%,增速高于去年同期(5.0%)1个百分点。"
+    assert _keys(text, rs, region="孟津区") == [("gdp_growth", 6.0, 2024, "Y", "孟津区", "actual"),
+                                                ("gdp_growth", 5.0, 2023, "Y", "孟津区", "actual")]
+    text = "前三季度,全市规模以上工业增加值同比增长8.3%,比上年同期(6.5%)加快1.8个百分点。"
+    assert _keys(text, rs, year=2024, region="洛阳市") == [
+        ("industrial_va_growth", 8.3, 2024, "Q1-3", "洛阳市", "actual"),
+        ("industrial_va_growth", 6.5, 2023, "Q1-3", "洛阳市", "actual")]
+
+
+def test_bracketed_comparison_without_a_region_gives_nothing(rs):
+    text = "2024年全区地区生产总值增长6.0%,增速高于预期目标(5.0%)1个百分点。"
     assert _keys(text, rs, region="孟津区") == [("gdp_growth", 6.0, 2024, "Y", "孟津区", "actual")]
 
 
