@@ -47,6 +47,8 @@ class Decision(NamedTuple):
 
 # The region of a figure whose subject is a town or a park inside the region: no row.
 PART_OF_REGION = "part of a region"
+# The word that opens a breakdown of what was said before ("全县…,其中,城关镇…").
+BREAKDOWN = "其中"
 
 
 # ----------------------------------------------------------------------------- report level
@@ -206,7 +208,7 @@ def build_scopes(norm: Normalized, info: ReportInfo, rs: RuleSet, sents: list[Sp
                 current = (y, f"heading '{text[p.start:p.end][:20]}'")
 
     marks = [(off, y, "in the sentence") for off, y in _years(text, g)]
-    para_starts = [p.start for p in norm.paragraphs]
+    para_starts = [p.start for p in norm.paragraphs]  # (the Scopes keep them too)
     if info.present:
         for m in g.relative_year_re.finditer(text):
             if not _after_base(text, g, 0, m.start()):
@@ -243,7 +245,7 @@ def build_scopes(norm: Normalized, info: ReportInfo, rs: RuleSet, sents: list[Sp
             continue  # "8月份,…": one month speaks for its own sentence only
         opening_period_at.append(sent.start)
         opening_periods.append((periods[i][1], periods[i][2]))
-    return Scopes([p.start for p in norm.paragraphs], scope, year_at, [(m[1], m[2]) for m in marks],
+    return Scopes(para_starts, scope, year_at, [(m[1], m[2]) for m in marks],
                   opening_at, opening_years, period_at, [(p[1], p[2]) for p in periods],
                   opening_period_at, opening_periods, titled)
 
@@ -307,6 +309,7 @@ class Setting(NamedTuple):
 
 
 def sentence_setting(scopes: Scopes, sent: Span, para: Span, para_idx: int, info: ReportInfo) -> Setting:
+    titled = scopes.titled[para_idx]  # the report this paragraph belongs to, in a file holding several
     # an earlier sentence of the same paragraph that opens with a year
     k = _last_between(scopes.opening_at, para.start, sent.start)
     if k is not None:
@@ -319,11 +322,10 @@ def sentence_setting(scopes: Scopes, sent: Span, para: Span, para_idx: int, info
     if k is not None:
         period, phrase = scopes.opening_periods[k]
         in_para = Decision(period, f"'{phrase}' opening an earlier sentence of the paragraph")
+    elif titled is not None:
+        in_para = Decision(titled.period, f"the period of the report titled '{titled.title}'")
     else:
-        titled = scopes.titled[para_idx]
-        in_para = (Decision(titled.period, f"the period of the report titled '{titled.title}'") if titled
-                   else Decision(info.period, "the report's period"))
-    titled = scopes.titled[para_idx]
+        in_para = Decision(info.period, "the report's period")
     return Setting(sent, year, in_para, titled.described if titled else info.year)
 
 
@@ -396,7 +398,7 @@ def _subject_region(text: str, sent: Span, anchor_start: int, info: ReportInfo, 
         # a park that is a zone of the gazetteer (洛阳经济技术开发区) is a region; one named after a
         # county inside it (嵩县先进制造业开发区) is a part
         if part is not None and part.end() <= anchor_start and (not hit or hit[1] < part.end()) and (
-                q == own or text.find("其中", sent.start, q) >= 0 or _holds_figure(text, q, anchor_start)):
+                q == own or text.find(BREAKDOWN, sent.start, q) >= 0 or _holds_figure(text, q, anchor_start)):
             return Decision(PART_OF_REGION, f"subject '{part.group()}' is a part of a region")
         if hit and hit[1] <= anchor_start:
             return Decision(hit[0], f"subject '{text[q:hit[1]]}'")

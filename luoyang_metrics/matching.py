@@ -357,18 +357,15 @@ def _reference(text: str, s: Span, n: NumberMention, done: list[Claim], rs: Rule
         return []
     if prev.number.dimension != n.dimension or prev.measure == "level" and n.dimension == "percent":
         return []
-    same_time = g.year_earlier.fullmatch(text, region_start, tail.start())
-    if same_time is not None:
-        # "比上年同期(6.5%)加快1.8个百分点": the same place and period a year earlier
+    # the same place at another time: "比上年同期(6.5%)加快1.8个百分点" (a year earlier),
+    # "增速较一季度(4.1%)加快1.2个百分点" (an earlier period)
+    earlier = g.year_earlier.fullmatch(text, region_start, tail.start()) is not None
+    period = None if earlier else g.periods.match(text, region_start, tail.start())
+    if earlier or (period is not None and period.end() == tail.start()):
         own = next((c for c in reversed(done) if c.number.dimension == n.dimension and c.via != "reference"), prev)
         return [Claim(n, own.rule, own.indicator, own.measure, False, own.anchor_start, "reference",
-                      item=own.item, region_at=own.region_at, period_at=own.period_at, years_back=1)]
-    period = g.periods.match(text, region_start, tail.start())
-    if period is not None and period.end() == tail.start():
-        # "增速较一季度(4.1%)加快1.2个百分点": the value of the same place in an earlier period
-        own = next((c for c in reversed(done) if c.number.dimension == n.dimension and c.via != "reference"), prev)
-        return [Claim(n, own.rule, own.indicator, own.measure, False, own.anchor_start, "reference",
-                      item=own.item, region_at=own.region_at, period_at=region_start)]
+                      item=own.item, region_at=own.region_at, period_at=own.period_at if earlier else region_start,
+                      years_back=int(earlier))]
     return [Claim(n, prev.rule, prev.indicator, prev.measure, False, prev.anchor_start, "reference",
                   item=prev.item, region_at=(region_start, tail.start()))]
 
@@ -548,25 +545,15 @@ def _place_list(text: str, s: Span, end: int, rs: RuleSet) -> list[tuple[int, in
     pos = clause_start(text, s.start, end, ",;:")
     while (m := rs.grammar.lead.match(text, pos, end)) is not None and m.end() > pos:
         pos = m.end()
-    places: list[tuple[int, int]] = []
     tail = rs.grammar.respectively.search(text, pos, end)
     if tail is not None and tail.end() == end:
         end = tail.start()
-    while pos < end:
-        hit = rs.gazetteer.mention_end(text, pos)
-        if hit is None or hit > end:
-            return []
-        places.append((pos, hit))
-        pos = hit
-        m = rs.grammar.list_separator.match(text, pos, end)
-        if m is not None:
-            pos = m.end()
-        elif pos < end:
-            count = rs.grammar.place_count.match(text, pos, end)
-            if len(places) >= 2 and count is not None and count.end() == end:
-                break  # "湖北、湖南、安徽、陕西四省"
-            return []
-    return places
+    places, stop = _places_from(text, pos, end, rs)
+    if stop == end and places:
+        return places
+    count = rs.grammar.place_count.match(text, stop, end)
+    # "湖北、湖南、安徽、陕西四省"
+    return places if len(places) >= 2 and count is not None and count.end() == end else []
 
 
 def _counted_places(text: str, s: Span, end: int, count: int, rs: RuleSet) -> list[tuple[int, int]]:
@@ -581,8 +568,8 @@ def _counted_places(text: str, s: Span, end: int, count: int, rs: RuleSet) -> li
     found: list[tuple[int, int]] = []
     for m in _CLAUSE_START.finditer(text, s.start, pos):
         places, _ = _places_from(text, m.end(), pos, rs)
-        if len(places) == count and all(p is not None for p in places):
-            found = [p for p in places if p is not None]
+        if len(places) == count:
+            found = places
     return found
 
 
@@ -731,7 +718,8 @@ def _parallel_at(text: str, start: int, n: NumberMention, done: list[Claim], rs:
     places: list[tuple[int, int] | None] = [None]
     hit = rs.gazetteer.match_at(text, start, None)
     if hit is not None:
-        places, opener_end = _places_from(text, start, n.qual_start, rs)
+        listed, opener_end = _places_from(text, start, n.qual_start, rs)
+        places = list(listed)
     else:
         m = g.periods.match(text, start) or g.year.match(text, start)
         if m is None:
@@ -773,7 +761,7 @@ def _respectively_parallel(text: str, places: list[tuple[int, int] | None], open
         prev = listed[-1]
         if len(listed) >= len(places) or not _fits(rs, "number_list_gap", text[prev.number.end:n.qual_start]):
             return []
-        return [prev._replace(number=n, region_at=places[len(listed)], negative=prev.negative)]
+        return [prev._replace(number=n, region_at=places[len(listed)])]
     gap = text[resp.end():n.qual_start]
     measure = "level" if _fits(rs, "level_gap", gap) else "growth" if n.dimension == "percent" else ""
     fit = _fits(rs, "growth_gap", gap) if measure == "growth" else "yes"
@@ -784,9 +772,9 @@ def _respectively_parallel(text: str, places: list[tuple[int, int] | None], open
                   item=last.item, region_at=places[0])]
 
 
-def _places_from(text: str, start: int, end: int, rs: RuleSet) -> tuple[list[tuple[int, int] | None], int]:
-    """The places listed from ``start`` (at least the one there) and where the list ends."""
-    places: list[tuple[int, int] | None] = []
+def _places_from(text: str, start: int, end: int, rs: RuleSet) -> tuple[list[tuple[int, int]], int]:
+    """The places listed from ``start`` (none if no place is named there) and where the list ends."""
+    places: list[tuple[int, int]] = []
     pos = start
     while pos < end:
         stop = rs.gazetteer.mention_end(text, pos)

@@ -154,7 +154,7 @@ def analyse(text: str, rs: RuleSet, source: str = "<text>", year: int | None = N
             no_year += 1  # a row without its year cannot be compared with anything: leave it out
             continue
         r = traced.row
-        at = t.rfind("其中", sents[k].start, c.number.start)
+        at = t.rfind(ctx.BREAKDOWN, sents[k].start, c.number.start)
         if at >= 0 and _part_of_a_total(t, sents[k].start, k, at, r, rows, first_row):
             continue
         first_row.setdefault(k, len(rows))
