@@ -345,18 +345,22 @@ def test_row_columns_are_lists_in_column_order() -> None:
     assert row_columns(ROWS)[COLUMNS.index("evidence")] == [r.evidence for r in ROWS]
 
 
-def test_csv_bytes_of_a_batch_mixing_cr_rows_keep_order(tmp_path: Path) -> None:
-    path = tmp_path / "out.csv"
+def _csv_bytes(path: Path, *batches: list[Row]) -> bytes:
+    """What the CSV writer writes for these batches, one ``write`` each."""
     with TableWriter(path) as writer:
-        writer.write([
-            short_row(1),
-            short_row(2, evidence="a\rb"),
-            short_row(3, rule="\rr"),
-            short_row(4, region="", evidence='x,"y"\nz', value=509.0),
-            short_row(5, raw="=1", unit="-", indicator="+g", kind="@k", qualifier="\tq"),
-        ])
-        writer.write([short_row(6, raw="c\r"), short_row(7)])
-        writer.write([])
+        for batch in batches:
+            writer.write(batch)
+    return path.read_bytes()
+
+
+def test_csv_bytes_of_a_batch_mixing_cr_rows_keep_order(tmp_path: Path) -> None:
+    written = _csv_bytes(tmp_path / "out.csv", [
+        short_row(1),
+        short_row(2, evidence="a\rb"),
+        short_row(3, rule="\rr"),
+        short_row(4, region="", evidence='x,"y"\nz', value=509.0),
+        short_row(5, raw="=1", unit="-", indicator="+g", kind="@k", qualifier="\tq"),
+    ], [short_row(6, raw="c\r"), short_row(7)], [])
     plain = "2020,Y,洛阳高新区,gdp,地区生产总值,250.9,亿元,actual,eq,s.txt,{},250.9亿元,e,gdp.level\n"
     quoted = '2020,"Y","洛阳高新区","gdp","地区生产总值",250.9,"亿元","actual","eq","s.txt",{},{},{},{}\n'
     expected = (
@@ -369,7 +373,7 @@ def test_csv_bytes_of_a_batch_mixing_cr_rows_keep_order(tmp_path: Path) -> None:
         + quoted.format(6, '"c\r"', '"e"', '"gdp.level"')
         + plain.format(7)
     )
-    assert path.read_bytes() == expected.encode()
+    assert written == expected.encode()
 
 
 def test_missing_csv_cell_names_the_first_in_row_order(tmp_path: Path) -> None:
@@ -409,17 +413,14 @@ def csv_module_lines(rows: list[Row]) -> str:
 
 
 def test_csv_bytes_of_a_batch_mixing_plain_and_quoted_rows_keep_order(tmp_path: Path) -> None:
-    path = tmp_path / "out.csv"
-    with TableWriter(path) as writer:
-        writer.write([
-            short_row(1),
-            short_row(2, evidence="增长5.4%, 居全市第一"),
-            short_row(3, region="", unit="", evidence=""),
-            short_row(4, raw='"250.9"', evidence="a\nb"),
-            short_row(5, evidence="x,\r"),
-            short_row(6, evidence="=1,2", indicator=" g"),
-        ])
-        writer.write([short_row(7, rule='r"'), short_row(8)])
+    written = _csv_bytes(tmp_path / "out.csv", [
+        short_row(1),
+        short_row(2, evidence="增长5.4%, 居全市第一"),
+        short_row(3, region="", unit="", evidence=""),
+        short_row(4, raw='"250.9"', evidence="a\nb"),
+        short_row(5, evidence="x,\r"),
+        short_row(6, evidence="=1,2", indicator=" g"),
+    ], [short_row(7, rule='r"'), short_row(8)])
     plain = "2020,Y,洛阳高新区,gdp,地区生产总值,250.9,亿元,actual,eq,s.txt,{},250.9亿元,e,gdp.level\n"
     expected = (
         "\ufeff" + ",".join(COLUMNS) + "\n"
@@ -433,7 +434,7 @@ def test_csv_bytes_of_a_batch_mixing_plain_and_quoted_rows_keep_order(tmp_path: 
         + '2020,Y,洛阳高新区,gdp,地区生产总值,250.9,亿元,actual,eq,s.txt,7,250.9亿元,e,"r"""\n'
         + plain.format(8)
     )
-    assert path.read_bytes() == expected.encode()
+    assert written == expected.encode()
 
 
 FLOATS = [0.1 + 0.2, 509.0, -0.0, 0.0, 1e-05, 1e-07, 0.0001, 1e15, 1e16, 1e22, 123456789012345678.0,
